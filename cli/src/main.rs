@@ -1,0 +1,35 @@
+//! `falco-rulec`: the command-line front end over the compiler's analysis API.
+
+mod lint;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// A compiler toolchain for the Falco rules language.
+#[derive(Parser, Debug)]
+#[command(name = "falco-rulec", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Validate rules files (the CI gate): exit 0 when valid, 1 on errors, 2 on usage errors.
+    Lint(lint::LintArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Lint(args) => lint::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Language server for Falco rules files. Built in its own issue; empty for now.

@@ -1,0 +1,1 @@
+//! eBPF probe loader and syscall prefilter. Built in its own issue; empty for now.
