@@ -48,6 +48,9 @@ pub struct LintArgs {
     /// Suppress warnings with these codes (id like W0005 or Falco name like LOAD_UNUSED_MACRO).
     #[arg(long = "allow", value_name = "CODE")]
     pub allow: Vec<String>,
+    /// Largest rules file accepted, in bytes (larger files fail with a clear error).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_file_size: u64,
     /// Color output: auto (on a terminal), always or never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -97,11 +100,19 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Builds the analysis for `files` with `options`.
-pub fn analysis_for(files: &[PathBuf], options: LoadOptions) -> Analysis {
+/// Builds the analysis for `files` with `options`; files over `max_size` bytes are refused.
+pub fn analysis_for(files: &[PathBuf], options: LoadOptions, max_size: u64) -> Analysis {
     let mut analysis = Analysis::new(options);
     for f in files {
         let name = f.display().to_string();
+        let size = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+        if size > max_size {
+            analysis.add_unreadable(
+                name,
+                format!("Could not read file: it is {size} bytes, over the limit of {max_size} bytes (raise it with --max-file-size)"),
+            );
+            continue;
+        }
         match std::fs::read(f) {
             Ok(bytes) => {
                 analysis.add_file_bytes(name, bytes);
@@ -132,7 +143,7 @@ pub fn run(args: &LintArgs) -> Result<ExitCode> {
     if !args.sources.is_empty() {
         options.sources.clone_from(&args.sources);
     }
-    let analysis = analysis_for(&files, options);
+    let analysis = analysis_for(&files, options, args.max_file_size);
     let mut outcome = analysis.load();
     for r in &mut outcome.results {
         r.diagnostics.retain(|d| !allow.contains(&d.code));

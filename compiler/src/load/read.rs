@@ -264,12 +264,12 @@ impl Reader<'_> {
         if val.is_null() {
             return Err(self.invalid(format!("Mapping for key '{key}' is empty"), val.span, ctx));
         }
-        let valctx = self.child(ctx, it::VALUE_FOR, key, val.span);
+        let valctx = || self.child(ctx, it::VALUE_FOR, key, val.span);
         let Some(text) = self.text(val) else {
-            return Err(self.invalid("Value is not a scalar value", val.span, &valctx));
+            return Err(self.invalid("Value is not a scalar value", val.span, &valctx()));
         };
         if text.as_str().is_empty() {
-            return Err(self.invalid("Value must be non-empty", val.span, &valctx));
+            return Err(self.invalid("Value must be non-empty", val.span, &valctx()));
         }
         Ok(Some(text))
     }
@@ -322,18 +322,20 @@ impl Reader<'_> {
                 ctx,
             ));
         };
-        let valctx = self.child(ctx, it::VALUE_FOR, key, val.span);
+        let valctx = || self.child(ctx, it::VALUE_FOR, key, val.span);
         let NodeKind::Seq(elems) = &val.kind else {
             return Err(self
-                .invalid("Value is not a sequence", val.span, &valctx)
+                .invalid("Value is not a sequence", val.span, &valctx())
                 .with_help(format!("write `{key}: [a, b]` or one `- item` per line")));
         };
         let mut out = Vec::with_capacity(elems.len());
         for v in elems {
-            let ictx = self.child(&valctx, it::LIST_ITEM, "", v.span);
             match self.text(v) {
                 Some(t) if !v.is_null() => out.push(t),
-                _ => return Err(self.invalid("sequence value is not scalar", v.span, &ictx)),
+                _ => {
+                    let ictx = self.child(&valctx(), it::LIST_ITEM, "", v.span);
+                    return Err(self.invalid("sequence value is not scalar", v.span, &ictx));
+                }
             }
         }
         Ok(Some(out))
@@ -1294,7 +1296,7 @@ impl Reader<'_> {
                     ));
                 };
                 for v in vs {
-                    let ectx = self.child(&vctx, it::EXCEPTION_VALUE, "", v.span);
+                    let ectx = || self.child(&vctx, it::EXCEPTION_VALUE, "", v.span);
                     values.push(self.decode_entry(v, &ectx)?);
                 }
             } else if append {
@@ -1334,23 +1336,24 @@ impl Reader<'_> {
                 ctx,
             ));
         };
-        let vctx = self.child(ctx, it::VALUE_FOR, key, val.span);
+        let vctx = || self.child(ctx, it::VALUE_FOR, key, val.span);
         self.decode_entry(val, &vctx).map(Some)
     }
 
-    fn decode_entry(&self, val: &Node, ctx: &Ctx) -> Res<Entry> {
+    /// An exception entry; `ctx` builds the context chain only when an error needs it.
+    fn decode_entry(&self, val: &Node, ctx: &dyn Fn() -> Ctx) -> Res<Entry> {
         match &val.kind {
             NodeKind::Seq(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for v in items {
-                    let lctx = self.child(ctx, it::EXCEPTION, "", v.span);
+                    let lctx = || self.child(&ctx(), it::EXCEPTION, "", v.span);
                     out.push(self.decode_entry(v, &lctx)?);
                 }
                 Ok(Entry::List(out, val.span))
             }
             NodeKind::Scalar(s) if !s.is_null() => {
                 if s.value.is_empty() {
-                    return Err(self.invalid("Value must be non-empty", val.span, ctx));
+                    return Err(self.invalid("Value must be non-empty", val.span, &ctx()));
                 }
                 Ok(Entry::Scalar(Text {
                     text: MappedText::from_scalar(self.file, s),
