@@ -64,12 +64,23 @@ pub enum ColorChoice {
     Never,
 }
 
+impl ColorChoice {
+    /// Whether to color output going to a stream that is (or is not) a terminal.
+    pub fn enabled(self, is_terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => is_terminal,
+        }
+    }
+}
+
 fn parse_version(s: &str) -> Result<Version, String> {
     Version::parse(s).ok_or_else(|| format!("`{s}` is not a version of the form x.y.z"))
 }
 
 /// Expands directories into their rules files, sorted by path.
-fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -152,11 +163,7 @@ pub fn run(args: &LintArgs) -> Result<ExitCode> {
     let diags: Vec<&Diagnostic> = outcome.unique_diagnostics();
     let text = match args.format {
         Format::Human => {
-            let color = match args.color {
-                ColorChoice::Always => true,
-                ColorChoice::Never => false,
-                ColorChoice::Auto => std::io::stdout().is_terminal(),
-            };
+            let color = args.color.enabled(std::io::stdout().is_terminal());
             let mut s = human::render(&diags, sources, color);
             s.push_str(&summary(&outcome, files.len()));
             s

@@ -1,6 +1,7 @@
 //! `falco-rulec`: the command-line front end over the compiler's analysis API.
 
 mod lint;
+mod parse;
 
 use std::process::ExitCode;
 
@@ -18,12 +19,15 @@ struct Cli {
 enum Command {
     /// Validate rules files (the CI gate): exit 0 when valid, 1 on errors, 2 on usage errors.
     Lint(lint::LintArgs),
+    /// Parse a condition and print its AST, tree, tokens or JSON (also --jsonl batches).
+    Parse(parse::ParseArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Lint(args) => lint::run(&args),
+        Command::Parse(args) => parse::run(&args),
     };
     match result {
         Ok(code) => code,

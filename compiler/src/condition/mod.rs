@@ -13,6 +13,7 @@ mod parser;
 pub mod pretty;
 pub mod print;
 pub mod token;
+pub mod tree;
 
 #[cfg(test)]
 mod tests;
