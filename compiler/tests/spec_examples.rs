@@ -278,3 +278,119 @@ fn condition_errors_point_into_folded_scalars() {
         &src[span.start as usize..]
     );
 }
+
+fn first_error(o: &LoadOutcome) -> String {
+    o.unique_diagnostics()
+        .into_iter()
+        .find(|d| d.severity() == rulec::Severity::Error)
+        .map(|d| d.message.clone())
+        .unwrap_or_default()
+}
+
+const BASE_RULE: &str =
+    "- rule: r\n  desc: d\n  condition: evt.type = open\n  output: o\n  priority: INFO\n";
+
+#[test]
+fn override_messages_are_verbatim() {
+    let cases = [
+        (
+            "- rule: r\n  output: x\n  override: {output: replace, desc: replace}\n",
+            "An replace override for 'desc' was specified but 'desc' is not defined",
+        ),
+        ("- rule: r\n  output: x\n  desc: y\n  override: {output: replace}\n", "Unexpected key 'desc': no corresponding entry under 'override' is defined."),
+        ("- rule: r\n  priority: ERROR\n  override: {priority: append}\n", "Key 'priority' cannot be appended to, use 'replace' instead"),
+        ("- rule: r\n  source: x\n  override: {source: replace}\n", "Key 'source' cannot be replaced"),
+        (
+            "- rule: r\n  output: x\n  override: {output: merge}\n",
+            "Invalid override operation for key 'output': 'merge'. Allowed values are: append replace ",
+        ),
+        (
+            "- rule: r\n  condition: and x\n  append: true\n  override: {condition: append}\n",
+            "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.",
+        ),
+        ("- rule: nope\n  enabled: false\n", "Rule has 'enabled' key but no rule by that name already exists"),
+        (
+            "- rule: nope\n  priority: ERROR\n  override: {priority: replace}\n",
+            "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists",
+        ),
+        ("- list: nope\n  items: [a]\n  override: {items: append}\n", "List uses 'append' or 'override.items: append' but no list by that name already exists"),
+        (
+            "- macro: nope\n  condition: and x\n  override: {condition: append}\n",
+            "Macro uses 'append' or 'override.condition: append' but no macro by that name already exists",
+        ),
+        ("- rule: r\n  desc: d\n  condition: c\n  output: o\n  priority: warn\n", "Invalid priority"),
+        ("- rule: r\n  desc: d\n  output: o\n  priority: INFO\n", "Item has no mapping for key 'condition'"),
+        ("- rule: r\n  desc: d\n  condition:\n  output: o\n  priority: INFO\n", "Mapping for key 'condition' is empty"),
+        ("- rule: r\n  desc: d\n  condition: [a]\n  output: o\n  priority: INFO\n", "Value is not a scalar value"),
+        ("- rule: r\n  desc: d\n  condition: ''\n  output: o\n  priority: INFO\n", "Value must be non-empty"),
+        ("- rule: r\n  desc: d\n  condition: c\n  output: o\n  priority: INFO\n  enabled: maybe\n", "Can't decode YAML scalar value"),
+        ("- rule: r\n  desc: d\n  condition: c\n  output: o\n  priority: INFO\n  tags:\n", "Value is not a sequence"),
+        ("- required_engine_version: 0.26\n", "Unable to parse engine version '0.26' as a semver string. Expected \"x.y.z\" semver format."),
+        ("- required_engine_version: 0.63.0\n", "Rules require engine version 0.63.0, but engine version is 0.62.0"),
+        ("- 42\n", "Unexpected element type. Each element should be a yaml associative array."),
+        ("---\njust a scalar\n", "Rules content is not yaml"),
+    ];
+    for (second, expected) in cases {
+        let o = load(&[&format!("{BASE_RULE}{second}")]);
+        assert_eq!(first_error(&o), expected, "for:\n{second}");
+    }
+}
+
+#[test]
+fn rule_redefined_with_different_source() {
+    let o = load(&[&format!("{BASE_RULE}  source: syscall\n- rule: r\n  desc: d\n  condition: ka.verb = get\n  output: o\n  priority: INFO\n  source: k8s_audit\n")]);
+    assert_eq!(
+        first_error(&o),
+        "Rule has been re-defined with a different source"
+    );
+}
+
+#[test]
+fn exception_append_rules() {
+    let base = format!("{BASE_RULE}  exceptions:\n    - name: e\n      fields: [proc.name]\n      values: [[cat]]\n");
+    let o = load(&[&format!("{base}- rule: r\n  exceptions:\n    - name: e\n      values: [[dog]]\n  override: {{exceptions: append}}\n")]);
+    assert!(o.successful(), "{}", first_error(&o));
+    assert_eq!(
+        rule_text(&o, "r"),
+        "(evt.type = open) and not (( proc.name = cat) or ( proc.name = dog))"
+    );
+    let o = load(&[&format!("{base}- rule: r\n  exceptions:\n    - name: e\n      fields: [proc.pname]\n      values: [[dog]]\n  override: {{exceptions: append}}\n")]);
+    assert_eq!(
+        first_error(&o),
+        "Can not append exception fields to existing exception, only values"
+    );
+    let o = load(&[&format!("{base}- rule: r\n  exceptions:\n    - name: f\n      values: [[dog]]\n  override: {{exceptions: append}}\n")]);
+    assert_eq!(
+        first_error(&o),
+        "Rule exception must have fields property with a list of fields"
+    );
+}
+
+#[test]
+fn deprecated_and_unknown_items_warn() {
+    let o = load(&[&format!("{BASE_RULE}- foo: bar\n- rule: r\n  enabled: false\n- list: l\n  items: [a]\n  colour: red\n")]);
+    let msgs: Vec<String> = o
+        .unique_diagnostics()
+        .iter()
+        .map(|d| format!("{} {}", d.code.falco_name(), d.message))
+        .collect();
+    assert!(
+        msgs.contains(&"LOAD_UNKNOWN_ITEM Unknown top level item".to_owned()),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter().any(|m| m
+            .starts_with("LOAD_DEPRECATED_ITEM The standalone 'enabled' key usage is deprecated.")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.contains(
+            &"LOAD_UNKNOWN_KEY Unknown key 'colour'. The key will be ignored.".to_owned()
+        ),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.contains(&"LOAD_UNUSED_LIST List not referred to by any other rule/macro".to_owned()),
+        "{msgs:?}"
+    );
+}
