@@ -87,34 +87,9 @@ pub fn run(args: &ParseArgs) -> Result<ExitCode> {
     let file = sources.add("<condition>", text.clone());
     let out = match condition::parse(&text, file, &opts) {
         Ok(ast) => render_ok(&ast, &text, args.format),
-        Err(e) if args.format == Format::Tokens => {
-            print(&tokens(&text));
-            eprint!(
-                "{}",
-                render_error(
-                    &e,
-                    &sources,
-                    file,
-                    args.color.enabled(std::io::stderr().is_terminal())
-                )
-            );
-            return Ok(ExitCode::from(1));
-        }
         Err(e) => {
-            if args.format == Format::Json {
-                print(&format!("{}\n", error_json(&e)));
-            } else {
-                eprint!(
-                    "{}",
-                    render_error(
-                        &e,
-                        &sources,
-                        file,
-                        args.color.enabled(std::io::stderr().is_terminal())
-                    )
-                );
-            }
-            return Ok(ExitCode::from(1));
+            let span = Span::new(file, e.span.start, e.span.end.max(e.span.start));
+            return Ok(fail(args, &e, Some(span), &sources, &text));
         }
     };
     print(&out);
@@ -158,17 +133,40 @@ fn error_json(e: &ParseError) -> Value {
     json!({"error": {"message": e.message, "index": e.index, "line": e.line, "column": e.column}})
 }
 
-fn render_error(e: &ParseError, sources: &SourceMap, file: FileId, color: bool) -> String {
-    let span = Span::new(file, e.span.start, e.span.end.max(e.span.start));
-    let mut d =
-        Diagnostic::new(Code::ConditionSyntax, e.message.clone(), Some(span)).with_note(format!(
-            "parser position: index {}, line {}, column {}",
-            e.index, e.line, e.column
-        ));
-    if let Some(h) = &e.hint {
-        d = d.with_help(h.clone());
+/// Reports a parse error in the requested format and returns exit code 1. The token format
+/// still prints the tokens read before the error.
+fn fail(
+    args: &ParseArgs,
+    e: &ParseError,
+    span: Option<Span>,
+    sources: &SourceMap,
+    text: &str,
+) -> ExitCode {
+    match args.format {
+        Format::Json => print(&format!("{}\n", error_json(e))),
+        format => {
+            if format == Format::Tokens {
+                print(&tokens(text));
+            }
+            let mut d =
+                Diagnostic::new(Code::ConditionSyntax, e.message.clone(), span).with_note(format!(
+                    "parser position: index {}, line {}, column {}",
+                    e.index, e.line, e.column
+                ));
+            if let Some(h) = &e.hint {
+                d = d.with_help(h.clone());
+            }
+            eprint!(
+                "{}",
+                human::render(
+                    &[&d],
+                    sources,
+                    args.color.enabled(std::io::stderr().is_terminal())
+                )
+            );
+        }
     }
-    human::render(&[&d], sources, color)
+    ExitCode::from(1)
 }
 
 /// One JSON result for a batch input line.
@@ -258,28 +256,8 @@ fn item(args: &ParseArgs, opts: &ParseOptions) -> Result<ExitCode> {
     match condition::parse(text.as_str(), FileId(0), opts) {
         Ok(ast) => print(&render_ok(&ast, text.as_str(), args.format)),
         Err(e) => {
-            if args.format == Format::Json {
-                print(&format!("{}\n", error_json(&e)));
-            } else {
-                let span = text.span_of(e.span.start, e.span.end.max(e.span.start + 1));
-                let mut d = Diagnostic::new(Code::ConditionSyntax, e.message.clone(), span)
-                    .with_note(format!(
-                        "parser position: index {}, line {}, column {}",
-                        e.index, e.line, e.column
-                    ));
-                if let Some(h) = &e.hint {
-                    d = d.with_help(h.clone());
-                }
-                eprint!(
-                    "{}",
-                    human::render(
-                        &[&d],
-                        &analysis.sources,
-                        args.color.enabled(std::io::stderr().is_terminal())
-                    )
-                );
-            }
-            return Ok(ExitCode::from(1));
+            let span = text.span_of(e.span.start, e.span.end.max(e.span.start + 1));
+            return Ok(fail(args, &e, span, &analysis.sources, text.as_str()));
         }
     }
     Ok(ExitCode::SUCCESS)
