@@ -80,10 +80,18 @@ codes! {
         "The rules require a newer engine version than the one targeted.";
     PluginRequirement = "E0010", Error, "LOAD_ERR_VALIDATE", "Error validating rule/macro/list/exception objects",
         "A required_plugin_versions entry is invalid.";
+    ConditionType = "E0011", Error, "LOAD_ERR_COMPILE_CONDITION", "Error compiling condition",
+        "A rule condition parses but does not compile against the fields of its source: unknown field, operator not supported by the field type, invalid value or transformer.";
+    CompileOutput = "E0012", Error, "LOAD_ERR_COMPILE_OUTPUT", "Error compiling output",
+        "A rule output uses an unknown field or an invalid %-token.";
     UnknownSource = "W0001", Warning, "LOAD_UNKNOWN_SOURCE", "Unknown event source",
         "A rule specifies an event source that is not loaded; the rule is skipped.";
     UnsafeNaCheck = "W0002", Warning, "LOAD_UNSAFE_NA_CHECK", "Unsafe <NA> comparison in condition",
         "A condition compares a k8s audit field with the literal <NA>, which is the value shown for missing fields; the comparison is unreliable. Use exists or not exists instead.";
+    NoEvttype = "W0003", Warning, "LOAD_NO_EVTTYPE", "Condition has no event-type restriction",
+        "A rule condition matches too many evt.type values (or none). This has a significant performance penalty: every event must be evaluated against the rule. Add an evt.type restriction, or set warn_evttypes: false when this is intended.";
+    UnknownFilter = "W0004", Warning, "LOAD_UNKNOWN_FILTER", "Unknown field or event-type in condition or output",
+        "A rule with skip-if-unknown-filter: true uses a field or event type that is not known; the rule is skipped.";
     UnusedMacro = "W0005", Warning, "LOAD_UNUSED_MACRO", "Unused macro",
         "A macro is defined in the rules content but is not used by any other macro or rule.";
     UnusedList = "W0006", Warning, "LOAD_UNUSED_LIST", "Unused list",
@@ -104,6 +112,18 @@ codes! {
         "A rule condition compiles but contains a likely mistake.";
     UnknownKey = "W0014", Warning, "LOAD_UNKNOWN_KEY", "Unknown key in item definition",
         "An item has a key that is not known for its kind; the key is ignored.";
+    NeverMatches = "W0015", Warning, "RULEC_NEVER_MATCHES", "Rule can never match",
+        "The rule condition can never be true (contradictory evt.type restrictions or an empty literal list); the rule never fires.";
+    ConstantMacro = "W0016", Warning, "RULEC_CONSTANT_MACRO", "Macro always evaluates the same",
+        "The macro condition is constant (contradictory evt.type restrictions or an empty literal list), so every use of it is constant too.";
+    ExceptionMatchesAll = "W0017", Warning, "RULEC_EXCEPTION_MATCHES_ALL", "Exception matches everything",
+        "Every comparison of an exception value tuple is trivially true (glob *, regex .*, pmatch /), so the exception disables the rule wherever its fields exist.";
+    DuplicateListItem = "W0018", Warning, "RULEC_DUPLICATE_LIST_ITEM", "Duplicate list item",
+        "The same item appears twice in a list definition; the second one has no effect.";
+    ShadowedRule = "W0019", Warning, "RULEC_SHADOWED_RULE", "Rule duplicates an earlier rule",
+        "A rule has the same source, expanded condition and output as an earlier enabled rule, so it only produces duplicate alerts.";
+    NewerPlugin = "W0020", Warning, "RULEC_NEWER_PLUGIN", "Plugin newer than the known field tables",
+        "The rules require a plugin version newer than the one rulec's field tables were extracted from; fields added since are reported as unknown.";
 }
 
 /// A secondary span with its own message.

@@ -2,16 +2,24 @@
 //! conditions, and reports Falco-compatible diagnostics.
 //!
 //! Pipeline: [`yaml`] (spanned YAML) -> [`load::read`] (items into a collection) ->
-//! [`load::compile`] (exceptions, lists, parsing, macros) -> diagnostics rendered by [`render`].
+//! [`load::compile`] (exceptions, lists, parsing, macros, then [`typeck`] against the
+//! [`schema`] registry, [`evttype`] resolution, [`output`] checks and [`lints`]) -> diagnostics
+//! rendered by [`render`]. [`explain`] summarises one compiled rule.
 //! [`analysis::Analysis`] is the one entry point shared by the CLI and the language server.
 
 pub mod analysis;
 pub mod condition;
 pub mod diag;
+pub mod evttype;
+pub mod explain;
+pub mod lints;
 pub mod load;
+pub mod output;
 pub mod render;
+pub mod schema;
 pub mod span;
 pub mod text;
+pub mod typeck;
 pub mod yaml;
 
 pub use analysis::{Analysis, FileResult, LoadOutcome};

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use rulec::{Analysis, Code, LoadOptions, Severity};
 
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/rules");
+    // RULEC_CORPUS_DIR overrides the default location (for checkouts not beside shared/).
+    let dir = std::env::var_os("RULEC_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/rules"));
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -48,8 +51,10 @@ fn each_corpus_file_loads_without_errors() {
     for f in FILES {
         let (_, o) = load(&dir, &[f]);
         assert!(o.successful(), "{f}: {:?}", errors(&o));
-        // Falco gives no unused/structure warnings on the upstream files; only warnings that
-        // need the field tables (LOAD_NO_EVTTYPE) are expected, and those come with typechecking.
+        // Falco gives no unused/structure warnings on the upstream files. With typechecking
+        // the only other warnings Falco 0.44.1 could print are LOAD_NO_EVTTYPE (event-type set
+        // empty or > 100 codes) and LOAD_COMPILE_CONDITION; none of our own RULEC_* lints may
+        // fire on the upstream files (today the three files give no warning at all).
         let warnings: Vec<_> = o
             .unique_diagnostics()
             .into_iter()
@@ -59,7 +64,9 @@ fn each_corpus_file_loads_without_errors() {
         assert!(
             warnings.iter().all(|(c, _)| *c == Code::UnusedMacro
                 || *c == Code::UnusedList
-                || *c == Code::DeprecatedItem),
+                || *c == Code::DeprecatedItem
+                || *c == Code::NoEvttype
+                || *c == Code::CompileCondition),
             "{f}: {warnings:?}"
         );
     }

@@ -11,8 +11,11 @@ use super::{Collection, LoadOptions, RuleInfo};
 use crate::condition::ast::{Expr, ExprKind, Operand, Rhs};
 use crate::condition::{self, ParseOptions};
 use crate::diag::{suggest, Code, Diagnostic};
+use crate::evttype::{self, EventTypes};
+use crate::schema::{Registry, SourceSchema};
 use crate::span::Span;
 use crate::text::MappedText;
+use crate::typeck::{self, TypedCondition, TypedOperand};
 
 /// A rule after compilation.
 #[derive(Debug, Clone)]
@@ -23,6 +26,13 @@ pub struct CompiledRule {
     pub text: MappedText,
     /// The parsed and macro-resolved condition; `None` when compilation failed.
     pub ast: Option<Expr>,
+    /// Typed side table of the condition (`None` when it did not typecheck or the source has
+    /// no schema).
+    pub typed: Option<TypedCondition>,
+    /// Event types and syscalls the condition may match (syscall source only).
+    pub event_types: Option<EventTypes>,
+    /// Typed `%` tokens of the output.
+    pub output_fields: Vec<TypedOperand>,
 }
 
 /// The output of the compile phase.
@@ -53,6 +63,46 @@ struct Compiler<'a> {
     macro_state: Vec<MacroState>,
     macro_used: Vec<bool>,
     diags: Vec<Diagnostic>,
+    /// Set when LOAD_NO_EVTTYPE was reported for the rule being compiled.
+    no_evttype_reported: bool,
+}
+
+/// Outcome of typechecking one rule.
+enum Typecheck {
+    Ok(TypedCondition),
+    Failed,
+    /// skip-if-unknown-filter: the rule is dropped.
+    Skip,
+    /// Every unknown field belongs to another source (reported once; output not checked).
+    WrongSource,
+}
+
+/// The other source in which every field of `errors` resolves, when all errors are unknown
+/// fields.
+fn wrong_source(errors: &[typeck::TypeError], source: &str) -> Option<&'static str> {
+    let fields: Vec<&str> = errors
+        .iter()
+        .map(|e| e.field.as_deref())
+        .collect::<Option<_>>()?;
+    Registry::get()
+        .sources
+        .iter()
+        .filter(|s| s.name != source)
+        .find(|s| fields.iter().all(|f| s.is_valid_field_text(f)))
+        .map(|s| s.name.as_str())
+}
+
+impl CompiledRule {
+    fn failed(rule: usize, text: MappedText) -> CompiledRule {
+        CompiledRule {
+            rule,
+            text,
+            ast: None,
+            typed: None,
+            event_types: None,
+            output_fields: Vec::new(),
+        }
+    }
 }
 
 /// Compiles the whole collection, returning the result and its diagnostics in Falco's order
@@ -70,6 +120,7 @@ pub fn compile(coll: &mut Collection, opts: &LoadOptions) -> (Compiled, Vec<Diag
         macro_state: vec![MacroState::Unparsed; n],
         macro_used: vec![false; n],
         diags: Vec::new(),
+        no_evttype_reported: false,
     };
     for i in 0..n {
         c.parse_macro(i);
@@ -77,12 +128,16 @@ pub fn compile(coll: &mut Collection, opts: &LoadOptions) -> (Compiled, Vec<Diag
     for i in 0..n {
         c.resolve_macro(i);
     }
+    c.macro_lints();
+    c.duplicate_list_items();
     let mut rules = Vec::new();
     for i in 0..c.coll.rules.len() {
         if let Some(r) = c.compile_rule(i) {
             rules.push(r);
         }
     }
+    c.shadowed_rules(&rules);
+    c.plugin_versions();
     // Falco stops at the first compile error and never reaches the unused-item checks; an
     // undefined or broken reference would also make its target look unused.
     if !c
@@ -330,13 +385,15 @@ impl Compiler<'_> {
                     Diagnostic::new(Code::ExceptionInvalid, e.message, e.span.or(Some(ex.span)))
                         .with_context(ex.ctx.0.clone());
                 self.diags.push(d);
-                return Some(CompiledRule {
-                    rule: i,
-                    text: rule.cond.clone(),
-                    ast: None,
-                });
+                return Some(CompiledRule::failed(i, rule.cond.clone()));
             }
         };
+        let schema = Registry::get().source(&rule.source);
+        if let Some(schema) = schema {
+            if !self.exception_fields(&rule, schema) {
+                return Some(CompiledRule::failed(i, text));
+            }
+        }
         self.substitute(&mut text);
         let mut ast = self.parse(&text, &rule.cond_ctx);
         if let Some(a) = ast.as_mut() {
@@ -347,8 +404,331 @@ impl Compiler<'_> {
         if let Some(a) = &ast {
             self.condition_warnings(&rule, a);
         }
+        let mut compiled = CompiledRule {
+            rule: i,
+            text,
+            ast,
+            typed: None,
+            event_types: None,
+            output_fields: Vec::new(),
+        };
+        let Some(schema) = schema else {
+            self.output_warnings(&rule);
+            return Some(compiled);
+        };
+        if let Some(a) = &compiled.ast {
+            match self.typecheck(&rule, a, schema, &compiled.text) {
+                Typecheck::Ok(t) => compiled.typed = Some(t),
+                Typecheck::Failed => {}
+                Typecheck::Skip => return None,
+                Typecheck::WrongSource => return Some(compiled),
+            }
+        }
         self.output_warnings(&rule);
-        Some(CompiledRule { rule: i, text, ast })
+        match self.check_output(&rule, schema) {
+            Some(fields) => compiled.output_fields = fields,
+            None if rule.skip_if_unknown_filter => return None,
+            None => {}
+        }
+        if let (Some(a), Some(_)) = (&compiled.ast, &compiled.typed) {
+            compiled.event_types = self.rule_event_types(&rule, a);
+            self.never_matches(&rule, a, compiled.event_types.as_ref());
+        }
+        self.exception_lints(&rule);
+        Some(compiled)
+    }
+
+    fn evttype_options(&self) -> evttype::Options {
+        evttype::Options {
+            evt_num_invariant: self.master(),
+        }
+    }
+
+    /// Whether the target engine is newer than Falco 0.44.1 (libs master behaviour).
+    fn master(&self) -> bool {
+        self.opts.engine_version > super::Version(0, 62, 0)
+    }
+
+    /// §1.10: every exception field must be valid for the rule's source. False on error.
+    fn exception_fields(&mut self, rule: &RuleInfo, schema: &SourceSchema) -> bool {
+        for ex in &rule.exceptions {
+            let mut names: Vec<&super::Text> = Vec::new();
+            match &ex.fields {
+                Some(super::Entry::Scalar(t)) => names.push(t),
+                Some(super::Entry::List(items, _)) => {
+                    for e in items {
+                        if let super::Entry::Scalar(t) = e {
+                            names.push(t);
+                        }
+                    }
+                }
+                None => {}
+            }
+            for t in names {
+                let f = t.as_str().trim();
+                let ok = if f.contains('(') {
+                    let src = format!("{f} exists");
+                    condition::parse(&src, Default::default(), &ParseOptions::default())
+                        .ok()
+                        .and_then(|e| match &e.kind {
+                            ExprKind::Unary { lhs } => {
+                                typeck::check_operand(schema, lhs, e.span).ok()
+                            }
+                            _ => None,
+                        })
+                        .is_some()
+                } else {
+                    schema.is_valid_field_text(f)
+                        || (!f.contains('.') && schema.lookup(f, None).is_ok())
+                };
+                if !ok {
+                    let mut d = Diagnostic::new(
+                        Code::ExceptionInvalid,
+                        format!("'{f}' is not a supported filter field"),
+                        Some(t.span),
+                    )
+                    .with_context(ex.ctx.0.clone());
+                    if let Some(s) = suggest(f, schema.names()) {
+                        d = d.with_fix(t.span, s, format!("did you mean `{s}`?"));
+                    }
+                    self.diags.push(d);
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Typechecks a rule condition, reporting errors and warnings.
+    fn typecheck(
+        &mut self,
+        rule: &RuleInfo,
+        ast: &Expr,
+        schema: &SourceSchema,
+        text: &MappedText,
+    ) -> Typecheck {
+        let checked = typeck::check_condition(schema, ast);
+        for w in &checked.warnings {
+            self.diags.push(
+                Diagnostic::new(Code::CompileCondition, w.message.clone(), Some(w.span))
+                    .with_context(rule.cond_ctx.0.clone()),
+            );
+        }
+        if checked.errors.is_empty() {
+            return Typecheck::Ok(checked.typed);
+        }
+        if rule.skip_if_unknown_filter && checked.errors[0].unknown_filter {
+            let e = &checked.errors[0];
+            self.diags.push(
+                Diagnostic::new(Code::UnknownFilter, e.message.clone(), Some(e.span))
+                    .with_context(rule.ctx.0.clone())
+                    .with_note("the rule is skipped because it has skip-if-unknown-filter: true"),
+            );
+            return Typecheck::Skip;
+        }
+        if let Some(other) = wrong_source(&checked.errors, &rule.source) {
+            // Every unknown field belongs to another source: one mistake, one diagnostic.
+            let e = &checked.errors[0];
+            self.diags.push(
+                Diagnostic::new(Code::ConditionType, e.message.clone(), Some(e.span))
+                    .with_context(self.expr_ctx(&rule.cond_ctx, text, e.check_span).0)
+                    .with_note(format!(
+                        "the fields of this condition belong to source '{other}', but the rule's source is '{}'",
+                        rule.source
+                    ))
+                    .with_help(format!("set `source: {other}` on the rule")),
+            );
+            return Typecheck::WrongSource;
+        }
+        for e in checked.errors {
+            let mut d = Diagnostic::new(Code::ConditionType, e.message, Some(e.span))
+                .with_context(self.expr_ctx(&rule.cond_ctx, text, e.check_span).0);
+            if let Some(s) = e.suggestion {
+                d = d.with_fix(e.span, s.clone(), format!("did you mean `{s}`?"));
+            }
+            if let Some(h) = e.help {
+                d = d.with_help(h);
+            }
+            if self.is_in_list_item(e.span) {
+                d = d.with_note("this value was substituted from a list");
+            }
+            self.diags.push(d);
+        }
+        Typecheck::Failed
+    }
+
+    /// Checks the output's `%` tokens; `None` when it does not compile.
+    fn check_output(
+        &mut self,
+        rule: &RuleInfo,
+        schema: &SourceSchema,
+    ) -> Option<Vec<TypedOperand>> {
+        let (toks, errs) = crate::output::check_output(schema, rule.output.as_str());
+        if errs.is_empty() {
+            return Some(toks.into_iter().map(|t| t.operand).collect());
+        }
+        if rule.skip_if_unknown_filter && errs[0].unknown_filter {
+            let e = &errs[0];
+            let span = crate::output::span_in(&rule.output, e.start, e.end).or(rule.output_span);
+            self.diags.push(
+                Diagnostic::new(Code::UnknownFilter, e.message.clone(), span)
+                    .with_context(rule.ctx.0.clone())
+                    .with_note("the rule is skipped because it has skip-if-unknown-filter: true"),
+            );
+            return None;
+        }
+        for e in errs {
+            let span = crate::output::span_in(&rule.output, e.start, e.end).or(rule.output_span);
+            self.diags.push(
+                Diagnostic::new(Code::CompileOutput, e.message, span)
+                    .with_context(rule.ctx.0.clone()),
+            );
+        }
+        None
+    }
+
+    /// Event types of a syscall-source rule, with LOAD_NO_EVTTYPE (§4).
+    fn rule_event_types(&mut self, rule: &RuleInfo, ast: &Expr) -> Option<EventTypes> {
+        if rule.source != "syscall" {
+            return None;
+        }
+        let et = evttype::resolve(ast, self.evttype_options());
+        let warn = if self.master() {
+            et.events.len() > evttype::MAX_EVTTYPES
+        } else {
+            et.too_many_or_empty()
+        };
+        if warn && rule.warn_evttypes {
+            let span = rule
+                .cond_ctx
+                .0
+                .last()
+                .and_then(|l| l.span)
+                .or(Some(rule.name_span));
+            let mut d = Diagnostic::new(
+                Code::NoEvttype,
+                "Rule matches too many evt.type values. This has a significant performance penalty.",
+                span,
+            )
+            .with_context(rule.ctx.0.clone());
+            d = if et.is_empty() {
+                d.with_note(
+                    "the evt.type restrictions contradict each other: the rule can never match",
+                )
+            } else {
+                d.with_note(format!(
+                    "the condition matches {} event codes",
+                    et.events.len()
+                ))
+                .with_help(
+                    "restrict the rule with `evt.type in (...)`, or set `warn_evttypes: false`",
+                )
+            };
+            self.diags.push(d);
+            self.no_evttype_reported = true;
+        }
+        Some(et)
+    }
+
+    /// RULEC_NEVER_MATCHES, unless LOAD_NO_EVTTYPE already said so.
+    fn never_matches(&mut self, rule: &RuleInfo, ast: &Expr, et: Option<&EventTypes>) {
+        let reported = std::mem::take(&mut self.no_evttype_reported);
+        let contradiction =
+            et.is_some() && evttype::resolve(ast, evttype::Options::default()).is_empty();
+        let never = contradiction
+            || crate::lints::fold(ast, &|s| self.literal_empty_list(s)) == Some(false);
+        if never && !(reported && contradiction) {
+            let span = rule
+                .cond_ctx
+                .0
+                .last()
+                .and_then(|l| l.span)
+                .or(Some(rule.name_span));
+            self.diags.push(
+                Diagnostic::new(
+                    Code::NeverMatches,
+                    format!("rule '{}' can never match", rule.name),
+                    span,
+                )
+                .with_context(rule.ctx.0.clone())
+                .with_note(if contradiction {
+                    "its evt.type restrictions contradict each other"
+                } else {
+                    "a check on an empty list `()` decides the whole condition"
+                }),
+            );
+        }
+    }
+
+    /// Whether the empty list at `span` is written `()` in a rule or macro condition (and
+    /// not produced by substituting an empty list).
+    fn literal_empty_list(&self, span: Span) -> bool {
+        let texts = self
+            .coll
+            .rules
+            .iter()
+            .map(|r| &r.cond)
+            .chain(self.coll.macros.iter().map(|m| &m.cond));
+        for t in texts {
+            if let Some(i) = t.local_of(span) {
+                let rest = &t.as_str()[i as usize..];
+                let rest = rest.strip_prefix('(').unwrap_or(rest);
+                return rest
+                    .trim_start_matches([' ', '\t', '\n', '\r'])
+                    .starts_with(')');
+            }
+        }
+        false
+    }
+
+    /// RULEC_EXCEPTION_MATCHES_ALL.
+    fn exception_lints(&mut self, rule: &RuleInfo) {
+        use super::Entry;
+        for ex in &rule.exceptions {
+            let comps: Vec<String> = match (&ex.fields, &ex.comps) {
+                (Some(Entry::List(f, _)), Some(Entry::List(c, _))) => c
+                    .iter()
+                    .map(|e| match e {
+                        Entry::Scalar(t) => t.as_str().to_owned(),
+                        Entry::List(..) => String::new(),
+                    })
+                    .chain(std::iter::repeat(String::new()))
+                    .take(f.len())
+                    .collect(),
+                (Some(Entry::Scalar(_)), Some(Entry::Scalar(c))) => vec![c.as_str().to_owned()],
+                _ => continue,
+            };
+            let tuple_form = matches!(ex.fields, Some(Entry::List(..)));
+            for v in &ex.values {
+                let hit = match (tuple_form, v) {
+                    (true, Entry::List(items, _)) => {
+                        !items.is_empty()
+                            && items.len() == comps.len()
+                            && items.iter().zip(&comps).all(|(it, c)| match it {
+                                Entry::Scalar(t) => crate::lints::trivially_true(c, t.as_str()),
+                                Entry::List(..) => false,
+                            })
+                    }
+                    (false, Entry::Scalar(t)) => {
+                        crate::lints::trivially_true(&comps[0], t.as_str())
+                    }
+                    _ => false,
+                };
+                if hit {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::ExceptionMatchesAll,
+                            format!(
+                                "exception '{}' matches every event where its fields exist",
+                                ex.name
+                            ),
+                            Some(v.span()),
+                        )
+                        .with_context(ex.ctx.0.clone()),
+                    );
+                }
+            }
+        }
     }
 
     fn condition_warnings(&mut self, rule: &RuleInfo, ast: &Expr) {
@@ -431,6 +811,133 @@ impl Compiler<'_> {
                 self.diags.push(d);
             }
         }
+    }
+
+    /// RULEC_CONSTANT_MACRO for resolved macros.
+    fn macro_lints(&mut self) {
+        let mut out = Vec::new();
+        for (i, st) in self.macro_state.iter().enumerate() {
+            let MacroState::Resolved(ast) = st else {
+                continue;
+            };
+            let contradiction = evttype::resolve(ast, evttype::Options::default()).is_empty();
+            let folded = crate::lints::fold(ast, &|s| self.literal_empty_list(s));
+            let value = if contradiction { Some(false) } else { folded };
+            if let Some(v) = value {
+                let m = &self.coll.macros[i];
+                out.push(
+                    Diagnostic::new(
+                        Code::ConstantMacro,
+                        format!("macro '{}' is always {v}", m.name),
+                        m.cond_ctx
+                            .0
+                            .last()
+                            .and_then(|l| l.span)
+                            .or(Some(m.name_span)),
+                    )
+                    .with_context(m.ctx.0.clone()),
+                );
+            }
+        }
+        self.diags.extend(out);
+    }
+
+    /// RULEC_DUPLICATE_LIST_ITEM.
+    fn duplicate_list_items(&mut self) {
+        let mut out = Vec::new();
+        for l in &self.coll.lists {
+            let mut seen: std::collections::HashMap<&str, Span> = std::collections::HashMap::new();
+            for it in &l.items {
+                if let Some(first) = seen.get(it.as_str()) {
+                    out.push(
+                        Diagnostic::new(
+                            Code::DuplicateListItem,
+                            format!(
+                                "item '{}' appears more than once in list '{}'",
+                                it.as_str(),
+                                l.name
+                            ),
+                            Some(it.span),
+                        )
+                        .with_label(*first, "first occurrence")
+                        .with_context(l.ctx.0.clone())
+                        .with_fix(it.span, "", "remove the duplicate"),
+                    );
+                } else {
+                    seen.insert(it.as_str(), it.span);
+                }
+            }
+        }
+        self.diags.extend(out);
+    }
+
+    /// RULEC_SHADOWED_RULE.
+    fn shadowed_rules(&mut self, rules: &[CompiledRule]) {
+        let mut seen: std::collections::HashMap<(String, String, String), usize> =
+            std::collections::HashMap::new();
+        for r in rules {
+            let info = &self.coll.rules[r.rule];
+            let Some(ast) = &r.ast else { continue };
+            if !info.enabled {
+                continue;
+            }
+            let key = (
+                info.source.clone(),
+                ast.to_string(),
+                info.output.as_str().to_owned(),
+            );
+            if let Some(&prev) = seen.get(&key) {
+                let p = &self.coll.rules[prev];
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::ShadowedRule,
+                        format!(
+                            "rule '{}' has the same condition and output as rule '{}'",
+                            info.name, p.name
+                        ),
+                        Some(info.name_span),
+                    )
+                    .with_label(p.name_span, "the earlier rule is defined here")
+                    .with_context(info.ctx.0.clone()),
+                );
+            } else {
+                seen.insert(key, r.rule);
+            }
+        }
+    }
+
+    /// RULEC_NEWER_PLUGIN: requirements on known plugins newer than our field tables.
+    fn plugin_versions(&mut self) {
+        let reg = Registry::get();
+        let mut out = Vec::new();
+        for req in &self.coll.plugin_requirements {
+            let satisfied = req.alternatives.iter().any(|(n, v)| {
+                reg.plugin(n)
+                    .zip(super::Version::parse(v))
+                    .is_some_and(|(p, v)| p.version.satisfies(v))
+            });
+            if satisfied {
+                continue;
+            }
+            if let Some((n, v, p)) = req
+                .alternatives
+                .iter()
+                .find_map(|(n, v)| reg.plugin(n).map(|p| (n, v, p)))
+            {
+                out.push(
+                    Diagnostic::new(
+                        Code::NewerPlugin,
+                        format!(
+                            "required plugin '{n}' version '{v}' is newer than the field tables of rulec (version '{}'); fields it added are reported as unknown",
+                            p.version
+                        ),
+                        Some(req.span),
+                    )
+                    .with_context(req.ctx.0.clone()),
+                );
+            }
+        }
+        self.diags.extend(out);
     }
 
     fn unused_warnings(&mut self) {
