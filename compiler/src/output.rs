@@ -147,7 +147,7 @@ fn token(schema: &SourceSchema, text: &str, j: usize) -> Result<OutputToken, Out
     }
     let first_err = operand(schema, &text[j..k]);
     match first_err {
-        Ok(t) => return Ok(ok(k, t)),
+        Ok(t) => Ok(ok(k, t)),
         Err(m) => {
             let mut e = k;
             while e > j + 1 {

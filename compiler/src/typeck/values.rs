@@ -61,7 +61,7 @@ fn is_int(v: &str) -> bool {
 }
 
 fn is_even_hex(v: &str) -> bool {
-    v.len() % 2 == 0 && v.bytes().all(|b| b.is_ascii_hexdigit())
+    v.len().is_multiple_of(2) && v.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn v4_net(v: &str) -> Result<(), String> {
