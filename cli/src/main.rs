@@ -1,5 +1,6 @@
 //! `falco-rulec`: the command-line front end over the compiler's analysis API.
 
+mod fmt;
 mod lint;
 mod parse;
 
@@ -19,6 +20,9 @@ struct Cli {
 enum Command {
     /// Validate rules files (the CI gate): exit 0 when valid, 1 on errors, 2 on usage errors.
     Lint(lint::LintArgs),
+    /// Rewrite rules files in the canonical layout (verified to load identically); `--check`
+    /// for CI: exit 1 listing files that would change.
+    Fmt(fmt::FmtArgs),
     /// Parse a condition and print its AST, tree, tokens or JSON (also --jsonl batches).
     Parse(parse::ParseArgs),
 }
@@ -28,6 +32,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Lint(args) => lint::run(&args),
         Command::Parse(args) => parse::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -215,3 +215,9 @@ fn corpus_lints_clean_in_one_run() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
+
+#[test]
+fn bundled_rules_are_formatted() {
+    let o = run(&["fmt", "--check", "rules/"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}

@@ -12,6 +12,7 @@ pub mod condition;
 pub mod diag;
 pub mod evttype;
 pub mod explain;
+pub mod fmt;
 pub mod lints;
 pub mod load;
 pub mod output;
