@@ -1,5 +1,6 @@
 //! `falco-rulec`: the command-line front end over the compiler's analysis API.
 
+mod explain;
 mod fmt;
 mod lint;
 mod parse;
@@ -23,6 +24,10 @@ enum Command {
     /// Rewrite rules files in the canonical layout (verified to load identically); `--check`
     /// for CI: exit 1 listing files that would change.
     Fmt(fmt::FmtArgs),
+    /// Show what a rule really checks: expanded condition, types, event types, syscalls, cost.
+    Explain(explain::ExplainArgs),
+    /// Searchable reference of the fields of every event source.
+    Fields(explain::FieldsArgs),
     /// Parse a condition and print its AST, tree, tokens or JSON (also --jsonl batches).
     Parse(parse::ParseArgs),
 }
@@ -33,6 +38,8 @@ fn main() -> ExitCode {
         Command::Lint(args) => lint::run(&args),
         Command::Parse(args) => parse::run(&args),
         Command::Fmt(args) => fmt::run(&args),
+        Command::Explain(args) => explain::run_explain(&args),
+        Command::Fields(args) => explain::run_fields(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,7 +1,6 @@
 //! Data for an `explain` command: what a rule really checks after expansion.
 
 use crate::analysis::LoadOutcome;
-use crate::schema::Registry;
 
 /// One field used by a rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +48,6 @@ pub fn explain(outcome: &LoadOutcome, name: &str) -> Option<Explain> {
     let &i = outcome.collection.rule_ids.get(name)?;
     let info = &outcome.collection.rules[i];
     let cr = outcome.compiled.rules.iter().find(|r| r.rule == i)?;
-    let schema = Registry::get().source(&info.source);
     let mut fields = Vec::new();
     if let Some(t) = &cr.typed {
         for f in t.fields() {
@@ -80,7 +78,6 @@ pub fn explain(outcome: &LoadOutcome, name: &str) -> Option<Explain> {
         (t.checks.len(), t.checks.iter().map(|c| c.values).sum())
     });
     let all = crate::evttype::EventTypes::all();
-    let _ = schema;
     Some(Explain {
         rule: info.name.clone(),
         source: info.source.clone(),
