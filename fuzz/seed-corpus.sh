@@ -13,6 +13,10 @@ for f in "${files[@]}"; do
     name="$(basename "$(dirname "$f")")_$(basename "$f")"
     cp "$f" "corpus/rules_loader/$name"
     cp "$f" "corpus/yaml/$name"
+    # Small seeds too (whole files make a slow target): groups of 3 top-level items.
+    awk -v out="corpus/rules_loader/$name.part" '
+        /^- / { if (++items % 3 == 1) n++ }
+        n { print > (out n) }' "$f"
 done
 if python3 -c 'import yaml' 2>/dev/null; then
     python3 - corpus/condition_parser "${files[@]}" <<'PY'

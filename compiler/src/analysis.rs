@@ -5,7 +5,7 @@
 //! the first file that fails.
 
 use crate::diag::{Code, Diagnostic, Severity};
-use crate::load::compile::{compile, Compiled};
+use crate::load::compile::{compile_cached, CompileCache, Compiled};
 use crate::load::context::Ctx;
 use crate::load::read::read_file;
 use crate::load::{Collection, LoadOptions};
@@ -129,6 +129,7 @@ impl Analysis {
     /// Loads all files in order with Falco's semantics.
     pub fn load(&self) -> LoadOutcome {
         let mut out = LoadOutcome::default();
+        let mut cache = CompileCache::default();
         for &(file, ref read_error) in &self.order {
             let src = self.sources.get(file);
             let mut diagnostics = Vec::new();
@@ -153,7 +154,8 @@ impl Analysis {
             let read = read_file(&mut out.collection, file, src, &self.options);
             diagnostics.extend(read.diagnostics);
             if !read.failed {
-                let (compiled, diags) = compile(&mut out.collection, &self.options);
+                let (compiled, diags) =
+                    compile_cached(&mut out.collection, &self.options, &mut cache);
                 out.compiled = compiled;
                 diagnostics.extend(diags);
             }

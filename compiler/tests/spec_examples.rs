@@ -394,3 +394,65 @@ fn deprecated_and_unknown_items_warn() {
         "{msgs:?}"
     );
 }
+
+#[test]
+fn later_macro_append_reaches_rules_of_earlier_files() {
+    let o = load(&[
+        &format!("- macro: m\n  condition: proc.name = a\n- rule: r\n  condition: evt.type = open and m\n{RULE_TAIL}"),
+        "- macro: m\n  condition: or proc.name = b\n  override: {condition: append}\n",
+        "- list: l\n  items: [x]\n",
+    ]);
+    assert_eq!(o.results.len(), 3);
+    assert_eq!(
+        rule_ast(&o, "r"),
+        "(evt.type = open and (proc.name = a or proc.name = b))"
+    );
+}
+
+#[test]
+fn cached_recompiles_match_a_fresh_compile() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/rules");
+    if !dir.is_dir() {
+        println!("skipped: corpus not found at {}", dir.display());
+        return;
+    }
+    let texts: Vec<String> = [
+        "falco_rules.yaml",
+        "k8s_audit_rules.yaml",
+        "aws_cloudtrail_rules.yaml",
+    ]
+    .iter()
+    .map(|f| std::fs::read_to_string(dir.join(f)).expect("corpus file"))
+    .collect();
+    let o = load(&texts.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut coll = o.collection.clone();
+    let (fresh, diags) = rulec::load::compile::compile(&mut coll, &LoadOptions::default());
+    let last: Vec<_> = o
+        .results
+        .last()
+        .expect("results")
+        .diagnostics
+        .iter()
+        .filter(|d| d.code != Code::UnknownSource)
+        .map(|d| (d.code, d.message.clone(), d.span))
+        .collect();
+    let fresh_diags: Vec<_> = diags
+        .iter()
+        .map(|d| (d.code, d.message.clone(), d.span))
+        .collect();
+    assert!(
+        fresh_diags.iter().all(|d| last.contains(d)),
+        "{fresh_diags:?} vs {last:?}"
+    );
+    assert_eq!(fresh.rules.len(), o.compiled.rules.len());
+    for (a, b) in fresh.rules.iter().zip(&o.compiled.rules) {
+        assert_eq!(
+            a.ast.as_ref().map(ToString::to_string),
+            b.ast.as_ref().map(ToString::to_string)
+        );
+        assert_eq!(
+            a.event_types.map(|e| e.names()),
+            b.event_types.map(|e| e.names())
+        );
+    }
+}

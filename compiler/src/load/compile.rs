@@ -5,8 +5,10 @@
 //! checked independently, and a rule that uses a broken macro is skipped silently so one
 //! mistake gives one diagnostic.
 
+use std::collections::HashMap;
+
 use super::context::Ctx;
-use super::expand::{compile_lists, substitute_lists, with_exceptions};
+use super::expand::{compile_lists, substitute_lists, with_exceptions, ListSubst};
 use super::{Collection, LoadOptions, RuleInfo};
 use crate::condition::ast::{Expr, ExprKind, Operand, Rhs};
 use crate::condition::{self, ParseOptions};
@@ -56,12 +58,47 @@ enum MacroState {
     Broken,
 }
 
+/// Results that depend only on text, kept across the compiles of one load (Falco recompiles
+/// the whole collection after every file; most conditions and outputs do not change).
+#[derive(Debug, Default)]
+pub struct CompileCache {
+    /// Condition text -> parse result with spans local to the text.
+    parses: HashMap<String, Result<Expr, condition::ParseError>>,
+    /// (rule index, rule visibility) -> the rule's last compile, reused when its expanded text
+    /// and the macros it depends on are unchanged.
+    rules: HashMap<(usize, u32), RuleCacheEntry>,
+    /// (source, output text) -> output check result.
+    outputs: HashMap<
+        (String, String),
+        (
+            Vec<crate::output::OutputToken>,
+            Vec<crate::output::OutputError>,
+        ),
+    >,
+}
+
+/// One memoized rule compile.
+#[derive(Debug)]
+struct RuleCacheEntry {
+    text: MappedText,
+    /// Macros the resolved condition inlines (transitively), with their visibility.
+    deps: Vec<(usize, u32)>,
+    result: Option<CompiledRule>,
+    diags: Vec<Diagnostic>,
+}
+
 struct Compiler<'a> {
     coll: &'a mut Collection,
     opts: &'a LoadOptions,
+    cache: &'a mut CompileCache,
     list_items: Vec<Vec<MappedText>>,
+    list_subst: ListSubst,
     macro_state: Vec<MacroState>,
     macro_used: Vec<bool>,
+    /// Macros each resolved macro inlines, transitively.
+    macro_deps: Vec<Vec<usize>>,
+    /// Macros inlined by the resolution in progress.
+    dep_sink: Vec<usize>,
     diags: Vec<Diagnostic>,
     /// Set when LOAD_NO_EVTTYPE was reported for the rule being compiled.
     no_evttype_reported: bool,
@@ -108,17 +145,31 @@ impl CompiledRule {
 /// Compiles the whole collection, returning the result and its diagnostics in Falco's order
 /// (compile diagnostics, then unused macros, then unused lists).
 pub fn compile(coll: &mut Collection, opts: &LoadOptions) -> (Compiled, Vec<Diagnostic>) {
+    compile_cached(coll, opts, &mut CompileCache::default())
+}
+
+/// [`compile`] reusing text-only results from earlier compiles of the same load.
+pub fn compile_cached(
+    coll: &mut Collection,
+    opts: &LoadOptions,
+    cache: &mut CompileCache,
+) -> (Compiled, Vec<Diagnostic>) {
     for l in &mut coll.lists {
         l.used = false;
     }
     let list_items = compile_lists(&mut coll.lists);
+    let list_subst = ListSubst::new(&coll.lists, &list_items);
     let n = coll.macros.len();
     let mut c = Compiler {
         coll,
         opts,
+        cache,
         list_items,
+        list_subst,
         macro_state: vec![MacroState::Unparsed; n],
         macro_used: vec![false; n],
+        macro_deps: vec![Vec::new(); n],
+        dep_sink: Vec::new(),
         diags: Vec::new(),
         no_evttype_reported: false,
     };
@@ -167,7 +218,7 @@ pub fn compile(coll: &mut Collection, opts: &LoadOptions) -> (Compiled, Vec<Diag
 
 impl Compiler<'_> {
     fn substitute(&mut self, text: &mut MappedText) {
-        for used in substitute_lists(text, &self.coll.lists, &self.list_items) {
+        for used in substitute_lists(text, &self.coll.lists, &self.list_subst) {
             self.coll.lists[used].used = true;
         }
     }
@@ -183,7 +234,13 @@ impl Compiler<'_> {
         let opts = ParseOptions {
             max_depth: self.opts.max_depth,
         };
-        match condition::parse(text.as_str(), file, &opts) {
+        let parsed = self
+            .cache
+            .parses
+            .entry(text.as_str().to_owned())
+            .or_insert_with(|| condition::parse(text.as_str(), file, &opts))
+            .clone();
+        match parsed {
             Ok(mut ast) => {
                 ast.walk_spans_mut(&mut |s: &mut Span| {
                     if let Some(m) = text.span_of(s.start, s.end) {
@@ -235,7 +292,12 @@ impl Compiler<'_> {
                 let visibility = self.coll.macros[i].visibility;
                 let ctx = self.coll.macros[i].cond_ctx.clone();
                 let text = self.coll.macros[i].cond.clone();
+                let outer = std::mem::take(&mut self.dep_sink);
                 let ok = self.resolve(&mut ast, visibility, &mut vec![i], &ctx, &text);
+                let mut deps = std::mem::replace(&mut self.dep_sink, outer);
+                deps.sort_unstable();
+                deps.dedup();
+                self.macro_deps[i] = deps;
                 self.macro_state[i] = if ok {
                     MacroState::Resolved(ast.clone())
                 } else {
@@ -317,6 +379,9 @@ impl Compiler<'_> {
                 match resolved {
                     Some(expr) => {
                         *ast = expr;
+                        self.dep_sink.push(m);
+                        let nested = self.macro_deps[m].clone();
+                        self.dep_sink.extend(nested);
                         true
                     }
                     None => false,
@@ -395,12 +460,73 @@ impl Compiler<'_> {
             }
         }
         self.substitute(&mut text);
+        if let Some(hit) = self.cached_rule(i, rule.visibility, &text) {
+            return hit;
+        }
         let mut ast = self.parse(&text, &rule.cond_ctx);
+        self.dep_sink.clear();
         if let Some(a) = ast.as_mut() {
             if !self.resolve(a, u32::MAX, &mut Vec::new(), &rule.cond_ctx, &text) {
                 ast = None;
             }
         }
+        let Some(resolved) = ast else {
+            return Some(CompiledRule::failed(i, text));
+        };
+        let mut deps = std::mem::take(&mut self.dep_sink);
+        deps.sort_unstable();
+        deps.dedup();
+        let deps = deps
+            .into_iter()
+            .map(|m| (m, self.coll.macros[m].visibility))
+            .collect();
+        let first_diag = self.diags.len();
+        let result = self.compile_resolved(i, &rule, text.clone(), resolved);
+        let entry = RuleCacheEntry {
+            text,
+            deps,
+            result: result.clone(),
+            diags: self.diags[first_diag..].to_vec(),
+        };
+        self.cache.rules.insert((i, rule.visibility), entry);
+        result
+    }
+
+    /// The memoized compile of rule `i`, when its expanded text and every macro it inlines are
+    /// unchanged since it was stored.
+    fn cached_rule(
+        &mut self,
+        i: usize,
+        visibility: u32,
+        text: &MappedText,
+    ) -> Option<Option<CompiledRule>> {
+        let entry = self.cache.rules.get(&(i, visibility))?;
+        let fresh = entry.text == *text
+            && entry.deps.iter().all(|&(m, vis)| {
+                self.coll.macros.get(m).is_some_and(|x| x.visibility == vis)
+                    && matches!(self.macro_state[m], MacroState::Resolved(_))
+            });
+        if !fresh {
+            return None;
+        }
+        for &(m, _) in &entry.deps {
+            self.macro_used[m] = true;
+        }
+        self.diags.extend(entry.diags.iter().cloned());
+        Some(entry.result.clone())
+    }
+
+    /// Everything after macro resolution: warnings, typecheck, output, event types, lints.
+    fn compile_resolved(
+        &mut self,
+        i: usize,
+        rule: &RuleInfo,
+        text: MappedText,
+        resolved: Expr,
+    ) -> Option<CompiledRule> {
+        let ast = Some(resolved);
+        let rule = rule.clone();
+        let schema = Registry::get().source(&rule.source);
         if let Some(a) = &ast {
             self.condition_warnings(&rule, a);
         }
@@ -563,7 +689,12 @@ impl Compiler<'_> {
         rule: &RuleInfo,
         schema: &SourceSchema,
     ) -> Option<Vec<TypedOperand>> {
-        let (toks, errs) = crate::output::check_output(schema, rule.output.as_str());
+        let (toks, errs) = self
+            .cache
+            .outputs
+            .entry((rule.source.clone(), rule.output.as_str().to_owned()))
+            .or_insert_with(|| crate::output::check_output(schema, rule.output.as_str()))
+            .clone();
         if errs.is_empty() {
             return Some(toks.into_iter().map(|t| t.operand).collect());
         }

@@ -215,22 +215,40 @@ pub fn compile_lists(lists: &mut [ListInfo]) -> Vec<Vec<MappedText>> {
 const BLANKS: &[u8] = b" \t\n\r";
 const DELIMS: &[u8] = b" \t\n\r(),=";
 
+/// What list substitution needs, computed once per compile: lists in index order and the
+/// text each one is replaced with.
+#[derive(Debug, Clone, Default)]
+pub struct ListSubst {
+    order: Vec<usize>,
+    subs: Vec<MappedText>,
+}
+
+impl ListSubst {
+    /// Prepares substitution of `lists`, whose expanded items are `items` (same indexes).
+    pub fn new(lists: &[ListInfo], items: &[Vec<MappedText>]) -> Self {
+        let mut order: Vec<usize> = (0..lists.len()).collect();
+        order.sort_by_key(|&i| lists[i].index);
+        ListSubst {
+            order,
+            subs: items.iter().map(|it| join_quoted(it.iter())).collect(),
+        }
+    }
+}
+
 /// Substitutes every delimited occurrence of each list name in `cond`, in list order, with
 /// the list's items (the algorithm of §2.1, byte for byte). Returns which lists were used.
 pub fn substitute_lists(
     cond: &mut MappedText,
     lists: &[ListInfo],
-    items: &[Vec<MappedText>],
+    prepared: &ListSubst,
 ) -> Vec<usize> {
     let mut used = Vec::new();
-    let mut order: Vec<usize> = (0..lists.len()).collect();
-    order.sort_by_key(|&i| lists[i].index);
-    for i in order {
+    for &i in &prepared.order {
         let name = lists[i].name.as_str();
         if name.is_empty() || !cond.as_str().contains(name) {
             continue;
         }
-        let sub = join_quoted(items[i].iter());
+        let sub = &prepared.subs[i];
         let mut found = find_from(cond.as_str(), name, 0);
         while let Some(mut s) = found {
             let mut e = s + name.len();
@@ -256,7 +274,7 @@ pub fn substitute_lists(
                 } else {
                     MappedText::default()
                 };
-                replacement.push(&sub);
+                replacement.push(sub);
                 replacement.push_synthetic(" ");
                 cond.replace_range(s, e, &replacement);
                 s += sub.len() + 1;
@@ -307,7 +325,7 @@ mod tests {
     fn subst(cond: &str, lists: &mut [ListInfo]) -> String {
         let items = compile_lists(lists);
         let mut c = MappedText::synthetic(cond);
-        substitute_lists(&mut c, lists, &items);
+        substitute_lists(&mut c, lists, &ListSubst::new(lists, &items));
         c.as_str().to_owned()
     }
 
