@@ -72,8 +72,37 @@ const WARNING_APPEND: &str =
     "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.";
 const WARNING_ENABLED: &str = "The standalone 'enabled' key usage is deprecated. The correct approach requires also a 'replace' entry under the 'override' key (i.e. 'enabled: replace').";
 const ERROR_OVERRIDE_APPEND: &str = "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.";
-const RGX_IDENTIFIER: &str = "([a-zA-Z]+[a-zA-Z0-9_]*)";
-const RGX_BARESTR: &str = "([^()\"'[:space:]=,]+)";
+
+/// What differs between reading a list and reading a macro item.
+struct NamedKind {
+    key: &'static str,
+    item_type: &'static str,
+    keys: &'static [&'static str],
+    name_ok: fn(&str) -> bool,
+    invalid_code: Code,
+    invalid_message: &'static str,
+    invalid_help: &'static str,
+}
+
+const LIST_KIND: NamedKind = NamedKind {
+    key: "list",
+    item_type: it::LIST,
+    keys: LIST_KEYS,
+    name_ok: is_bare_string,
+    invalid_code: Code::InvalidListName,
+    invalid_message: "List has an invalid name. List names should match a regular expression: ([^()\"'[:space:]=,]+)",
+    invalid_help: "list names cannot contain spaces, quotes, parentheses, `=` or `,`",
+};
+
+const MACRO_KIND: NamedKind = NamedKind {
+    key: "macro",
+    item_type: it::MACRO,
+    keys: MACRO_KEYS,
+    name_ok: is_identifier,
+    invalid_code: Code::InvalidMacroName,
+    invalid_message: "Macro has an invalid name. Macro names should match a regular expression: ([a-zA-Z]+[a-zA-Z0-9_]*)",
+    invalid_help: "a macro name starts with a letter and continues with letters, digits or `_`",
+};
 
 /// Reads one file into `coll`. Returns the file's reading diagnostics; on error the last
 /// diagnostic is the error and `failed` is set.
@@ -631,42 +660,56 @@ impl Reader<'_> {
 
     // ----- lists (§1.4) --------------------------------------------------------------------
 
-    fn read_list(&mut self, item: &Node, parent: &Ctx) -> Res<()> {
-        let tmp = self.child(parent, it::LIST, "", item.span);
-        let Some(name) = self.decode_str(item, "list", &tmp, false)? else {
-            return Ok(());
+    /// Name, context, name check and unknown keys of a list or macro item.
+    fn named_item(
+        &mut self,
+        item: &Node,
+        parent: &Ctx,
+        kind: &NamedKind,
+    ) -> Res<Option<(Text, Ctx)>> {
+        let tmp = self.child(parent, kind.item_type, "", item.span);
+        let Some(name) = self.decode_str(item, kind.key, &tmp, false)? else {
+            return Ok(None);
         };
-        let ctx = self.child(parent, it::LIST, name.as_str(), item.span);
-        if !is_bare_string(name.as_str()) {
-            self.warn(
-                Code::InvalidListName,
-                format!("List has an invalid name. List names should match a regular expression: {RGX_BARESTR}"),
-                name.span,
-                &ctx,
-            )
-            .help = Some("list names cannot contain spaces, quotes, parentheses, `=` or `,`".into());
+        let ctx = self.child(parent, kind.item_type, name.as_str(), item.span);
+        if !(kind.name_ok)(name.as_str()) {
+            self.warn(kind.invalid_code, kind.invalid_message, name.span, &ctx)
+                .help = Some(kind.invalid_help.into());
         }
-        self.check_unknown_keys(item, LIST_KEYS, &ctx);
-        let items = self
-            .decode_seq(item, "items", &ctx, false)?
-            .unwrap_or_default();
+        self.check_unknown_keys(item, kind.keys, &ctx);
+        Ok(Some((name, ctx)))
+    }
+
+    /// Whether a list or macro item appends (`append: true` or `override: {key: append}`),
+    /// with the deprecation warning and the conflict check.
+    fn append_mode(&mut self, item: &Node, ctx: &Ctx, key: &str) -> Res<bool> {
         let append = self
-            .decode_bool(item, "append", &ctx, true)?
+            .decode_bool(item, "append", ctx, true)?
             .unwrap_or(false);
         if append {
             self.warn(
                 Code::DeprecatedItem,
                 WARNING_APPEND,
                 append_key_span(item),
-                &ctx,
+                ctx,
             )
-            .help = Some("use `override: {items: append}`".into());
+            .help = Some(format!("use `override: {{{key}: append}}`"));
         }
-        let ov = self.decode_overrides(item, &["items"], &["items"], &ctx)?;
+        let ov = self.decode_overrides(item, &[key], &[key], ctx)?;
         if append && !ov.is_empty() {
-            return Err(self.invalid(ERROR_OVERRIDE_APPEND, item.span, &ctx));
+            return Err(self.invalid(ERROR_OVERRIDE_APPEND, item.span, ctx));
         }
-        let append = append || ov.append.contains("items");
+        Ok(append || ov.append.contains(key))
+    }
+
+    fn read_list(&mut self, item: &Node, parent: &Ctx) -> Res<()> {
+        let Some((name, ctx)) = self.named_item(item, parent, &LIST_KIND)? else {
+            return Ok(());
+        };
+        let items = self
+            .decode_seq(item, "items", &ctx, false)?
+            .unwrap_or_default();
+        let append = self.append_mode(item, &ctx, "items")?;
         let name_s = name.as_str().to_owned();
         if append {
             let Some(&i) = self.coll.list_ids.get(&name_s) else {
@@ -681,75 +724,41 @@ impl Reader<'_> {
             let l = &mut self.coll.lists[i];
             l.items.extend(items);
             l.visibility = seq;
-        } else {
-            let seq = self.coll.next_seq();
-            let info = ListInfo {
-                name: name_s.clone(),
-                items,
-                index: seq,
-                visibility: seq,
-                span: item.span,
-                name_span: name.span,
-                ctx,
-                used: false,
-            };
-            define(
-                &mut self.coll.lists,
-                &mut self.coll.list_ids,
-                name_s,
-                info,
-                |old, new| {
-                    new.index = old.index;
-                    new.span = old.span;
-                    new.name_span = old.name_span;
-                    new.ctx = old.ctx.clone();
-                },
-            );
+            return Ok(());
         }
+        let seq = self.coll.next_seq();
+        let info = ListInfo {
+            name: name_s.clone(),
+            items,
+            index: seq,
+            visibility: seq,
+            span: item.span,
+            name_span: name.span,
+            ctx,
+            used: false,
+        };
+        define(
+            &mut self.coll.lists,
+            &mut self.coll.list_ids,
+            name_s,
+            info,
+            |old, new| new.index = old.index,
+        );
         Ok(())
     }
 
     // ----- macros (§1.5) -------------------------------------------------------------------
 
     fn read_macro(&mut self, item: &Node, parent: &Ctx) -> Res<()> {
-        let tmp = self.child(parent, it::MACRO, "", item.span);
-        let Some(name) = self.decode_str(item, "macro", &tmp, false)? else {
+        let Some((name, ctx)) = self.named_item(item, parent, &MACRO_KIND)? else {
             return Ok(());
         };
-        let ctx = self.child(parent, it::MACRO, name.as_str(), item.span);
-        if !is_identifier(name.as_str()) {
-            self.warn(
-                Code::InvalidMacroName,
-                format!("Macro has an invalid name. Macro names should match a regular expression: {RGX_IDENTIFIER}"),
-                name.span,
-                &ctx,
-            )
-            .help = Some("a macro name starts with a letter and continues with letters, digits or `_`".into());
-        }
-        self.check_unknown_keys(item, MACRO_KEYS, &ctx);
         let cond = self.decode_str(item, "condition", &ctx, false)?;
-        let cond_node = item.get("condition");
-        let cond_ctx = cond_node.map_or_else(
+        let cond_ctx = item.get("condition").map_or_else(
             || ctx.clone(),
             |n| self.child(&ctx, it::MACRO_CONDITION, "", n.span),
         );
-        let append = self
-            .decode_bool(item, "append", &ctx, true)?
-            .unwrap_or(false);
-        if append {
-            self.warn(
-                Code::DeprecatedItem,
-                WARNING_APPEND,
-                append_key_span(item),
-                &ctx,
-            )
-            .help = Some("use `override: {condition: append}`".into());
-        }
-        let ov = self.decode_overrides(item, &["condition"], &["condition"], &ctx)?;
-        if append && !ov.is_empty() {
-            return Err(self.invalid(ERROR_OVERRIDE_APPEND, item.span, &ctx));
-        }
-        let append = append || ov.append.contains("condition");
+        let append = self.append_mode(item, &ctx, "condition")?;
         let cond = cond.map(|t| t.text).unwrap_or_default();
         let name_s = name.as_str().to_owned();
         if append {
@@ -766,29 +775,27 @@ impl Reader<'_> {
             m.cond.push_synthetic(" ");
             m.cond.push(&cond);
             m.visibility = seq;
-        } else {
-            let seq = self.coll.next_seq();
-            let info = MacroInfo {
-                name: name_s.clone(),
-                cond,
-                cond_ctx,
-                index: seq,
-                visibility: seq,
-                span: item.span,
-                name_span: name.span,
-                ctx,
-                used: false,
-            };
-            define(
-                &mut self.coll.macros,
-                &mut self.coll.macro_ids,
-                name_s,
-                info,
-                |old, new| {
-                    new.index = old.index;
-                },
-            );
+            return Ok(());
         }
+        let seq = self.coll.next_seq();
+        let info = MacroInfo {
+            name: name_s.clone(),
+            cond,
+            cond_ctx,
+            index: seq,
+            visibility: seq,
+            span: item.span,
+            name_span: name.span,
+            ctx,
+            used: false,
+        };
+        define(
+            &mut self.coll.macros,
+            &mut self.coll.macro_ids,
+            name_s,
+            info,
+            |old, new| new.index = old.index,
+        );
         Ok(())
     }
 
