@@ -1004,36 +1004,44 @@ impl Compiler<'_> {
 
     /// RULEC_SHADOWED_RULE.
     fn shadowed_rules(&mut self, rules: &[CompiledRule]) {
-        let mut seen: std::collections::HashMap<(String, String, String), usize> =
-            std::collections::HashMap::new();
+        // Group by (source, output) first: printing conditions is only needed within a group.
+        let mut groups: HashMap<(&str, &str), Vec<(usize, &Expr)>> = HashMap::new();
         for r in rules {
             let info = &self.coll.rules[r.rule];
-            let Some(ast) = &r.ast else { continue };
-            if !info.enabled {
-                continue;
+            if let (Some(ast), true) = (&r.ast, info.enabled) {
+                groups
+                    .entry((info.source.as_str(), info.output.as_str()))
+                    .or_default()
+                    .push((r.rule, ast));
             }
-            let key = (
-                info.source.clone(),
-                ast.to_string(),
-                info.output.as_str().to_owned(),
+        }
+        let mut found = Vec::new();
+        for members in groups.values().filter(|g| g.len() > 1) {
+            let mut seen: HashMap<String, usize> = HashMap::new();
+            for &(rule, ast) in members {
+                match seen.get(&ast.to_string()) {
+                    Some(&prev) => found.push((rule, prev)),
+                    None => {
+                        seen.insert(ast.to_string(), rule);
+                    }
+                }
+            }
+        }
+        found.sort_unstable();
+        for (rule, prev) in found {
+            let (info, p) = (&self.coll.rules[rule], &self.coll.rules[prev]);
+            self.diags.push(
+                Diagnostic::new(
+                    Code::ShadowedRule,
+                    format!(
+                        "rule '{}' has the same condition and output as rule '{}'",
+                        info.name, p.name
+                    ),
+                    Some(info.name_span),
+                )
+                .with_label(p.name_span, "the earlier rule is defined here")
+                .with_context(info.ctx.0.clone()),
             );
-            if let Some(&prev) = seen.get(&key) {
-                let p = &self.coll.rules[prev];
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::ShadowedRule,
-                        format!(
-                            "rule '{}' has the same condition and output as rule '{}'",
-                            info.name, p.name
-                        ),
-                        Some(info.name_span),
-                    )
-                    .with_label(p.name_span, "the earlier rule is defined here")
-                    .with_context(info.ctx.0.clone()),
-                );
-            } else {
-                seen.insert(key, r.rule);
-            }
         }
     }
 
