@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cc >/dev/null 2>&1 || { [ "$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq gcc; }
-cargo build --release -p falco-rulec --locked
+cargo build --release -p falco-rulec
 ./target/release/falco-rulec lint rules/ "$@"

@@ -6,6 +6,7 @@
 //! mistake gives one diagnostic.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::context::Ctx;
 use super::expand::{compile_lists, substitute_lists, with_exceptions, ListSubst};
@@ -45,7 +46,8 @@ pub struct Compiled {
     /// Resolved AST of each macro (by index into [`Collection::macros`]).
     pub macros: Vec<Option<Expr>>,
     /// Rules whose source is loaded, in collection order.
-    pub rules: Vec<CompiledRule>,
+    /// Shared, because a load reuses a rule's compile across its per-file recompiles.
+    pub rules: Vec<Arc<CompiledRule>>,
 }
 
 /// State of one macro during resolution.
@@ -83,7 +85,7 @@ struct RuleCacheEntry {
     text: MappedText,
     /// Macros the resolved condition inlines (transitively), with their visibility.
     deps: Vec<(usize, u32)>,
-    result: Option<CompiledRule>,
+    result: Option<Arc<CompiledRule>>,
     diags: Vec<Diagnostic>,
 }
 
@@ -427,7 +429,7 @@ impl Compiler<'_> {
         self.diags.push(d);
     }
 
-    fn compile_rule(&mut self, i: usize) -> Option<CompiledRule> {
+    fn compile_rule(&mut self, i: usize) -> Option<Arc<CompiledRule>> {
         let rule = &self.coll.rules[i];
         if !self.opts.sources.contains(&rule.source) {
             let span = rule.name_span;
@@ -450,13 +452,13 @@ impl Compiler<'_> {
                     Diagnostic::new(Code::ExceptionInvalid, e.message, e.span.or(Some(ex.span)))
                         .with_context(ex.ctx.0.clone());
                 self.diags.push(d);
-                return Some(CompiledRule::failed(i, rule.cond.clone()));
+                return Some(Arc::new(CompiledRule::failed(i, rule.cond.clone())));
             }
         };
         let schema = Registry::get().source(&rule.source);
         if let Some(schema) = schema {
             if !self.exception_fields(&rule, schema) {
-                return Some(CompiledRule::failed(i, text));
+                return Some(Arc::new(CompiledRule::failed(i, text)));
             }
         }
         self.substitute(&mut text);
@@ -471,7 +473,7 @@ impl Compiler<'_> {
             }
         }
         let Some(resolved) = ast else {
-            return Some(CompiledRule::failed(i, text));
+            return Some(Arc::new(CompiledRule::failed(i, text)));
         };
         let mut deps = std::mem::take(&mut self.dep_sink);
         deps.sort_unstable();
@@ -481,7 +483,9 @@ impl Compiler<'_> {
             .map(|m| (m, self.coll.macros[m].visibility))
             .collect();
         let first_diag = self.diags.len();
-        let result = self.compile_resolved(i, &rule, text.clone(), resolved);
+        let result = self
+            .compile_resolved(i, &rule, text.clone(), resolved)
+            .map(Arc::new);
         let entry = RuleCacheEntry {
             text,
             deps,
@@ -499,7 +503,7 @@ impl Compiler<'_> {
         i: usize,
         visibility: u32,
         text: &MappedText,
-    ) -> Option<Option<CompiledRule>> {
+    ) -> Option<Option<Arc<CompiledRule>>> {
         let entry = self.cache.rules.get(&(i, visibility))?;
         let fresh = entry.text == *text
             && entry.deps.iter().all(|&(m, vis)| {
@@ -1003,7 +1007,7 @@ impl Compiler<'_> {
     }
 
     /// RULEC_SHADOWED_RULE.
-    fn shadowed_rules(&mut self, rules: &[CompiledRule]) {
+    fn shadowed_rules(&mut self, rules: &[Arc<CompiledRule>]) {
         // Group by (source, output) first: printing conditions is only needed within a group.
         let mut groups: HashMap<(&str, &str), Vec<(usize, &Expr)>> = HashMap::new();
         for r in rules {
