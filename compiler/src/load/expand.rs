@@ -3,6 +3,8 @@
 //!
 //! All text is [`MappedText`], so every inserted byte still knows its file position.
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+
 use super::{Entry, ExceptionInfo, ListInfo, Text};
 use crate::text::MappedText;
 
@@ -215,12 +217,20 @@ pub fn compile_lists(lists: &mut [ListInfo]) -> Vec<Vec<MappedText>> {
 const BLANKS: &[u8] = b" \t\n\r";
 const DELIMS: &[u8] = b" \t\n\r(),=";
 
-/// What list substitution needs, computed once per compile: lists in index order and the
-/// text each one is replaced with.
+/// What list substitution needs, computed once per compile: lists in index order, the text
+/// each one is replaced with, and a matcher that finds which list names a text contains.
 #[derive(Debug, Clone, Default)]
 pub struct ListSubst {
     order: Vec<usize>,
     subs: Vec<MappedText>,
+    /// Matches every non-empty list name (pattern id -> list index in `pattern_list`).
+    names: Option<AhoCorasick>,
+    pattern_list: Vec<usize>,
+    /// Lists whose names occur in each substitution text.
+    names_in_sub: Vec<Vec<usize>>,
+    /// Lists whose names contain blanks: an occurrence may span an insertion boundary, so they
+    /// are always checked.
+    always: Vec<usize>,
 }
 
 impl ListSubst {
@@ -228,22 +238,74 @@ impl ListSubst {
     pub fn new(lists: &[ListInfo], items: &[Vec<MappedText>]) -> Self {
         let mut order: Vec<usize> = (0..lists.len()).collect();
         order.sort_by_key(|&i| lists[i].index);
-        ListSubst {
+        let subs: Vec<MappedText> = items.iter().map(|it| join_quoted(it.iter())).collect();
+        let pattern_list: Vec<usize> = (0..lists.len())
+            .filter(|&i| !lists[i].name.is_empty())
+            .collect();
+        // An NFA builds much faster than a DFA and the texts searched are short.
+        let names = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+            .build(pattern_list.iter().map(|&i| lists[i].name.as_str()))
+            .ok();
+        let always = pattern_list
+            .iter()
+            .copied()
+            .filter(|&i| lists[i].name.bytes().any(|b| BLANKS.contains(&b)))
+            .collect();
+        let mut prepared = ListSubst {
             order,
-            subs: items.iter().map(|it| join_quoted(it.iter())).collect(),
-        }
+            subs,
+            names,
+            pattern_list,
+            names_in_sub: Vec::new(),
+            always,
+        };
+        prepared.names_in_sub = prepared
+            .subs
+            .iter()
+            .map(|s| prepared.occurring(s.as_str(), lists.len()))
+            .collect();
+        prepared
+    }
+
+    /// Indexes of the lists whose names occur somewhere in `text`.
+    fn occurring(&self, text: &str, n: usize) -> Vec<usize> {
+        let Some(ac) = &self.names else {
+            return (0..n).collect();
+        };
+        let mut out: Vec<usize> = ac
+            .find_overlapping_iter(text)
+            .map(|m| self.pattern_list[m.pattern().as_usize()])
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 }
 
 /// Substitutes every delimited occurrence of each list name in `cond`, in list order, with
 /// the list's items (the algorithm of §2.1, byte for byte). Returns which lists were used.
+///
+/// Only lists whose names occur in the condition (or in text substituted into it) are
+/// scanned; the result is the same as scanning every list.
 pub fn substitute_lists(
     cond: &mut MappedText,
     lists: &[ListInfo],
     prepared: &ListSubst,
 ) -> Vec<usize> {
     let mut used = Vec::new();
+    let mut candidate = vec![false; lists.len()];
+    for i in prepared
+        .occurring(cond.as_str(), lists.len())
+        .into_iter()
+        .chain(prepared.always.iter().copied())
+    {
+        candidate[i] = true;
+    }
     for &i in &prepared.order {
+        if !candidate[i] {
+            continue;
+        }
         let name = lists[i].name.as_str();
         if name.is_empty() || !cond.as_str().contains(name) {
             continue;
@@ -280,6 +342,9 @@ pub fn substitute_lists(
                 s += sub.len() + 1;
                 if !used.contains(&i) {
                     used.push(i);
+                    for &j in &prepared.names_in_sub[i] {
+                        candidate[j] = true;
+                    }
                 }
             }
             found = find_from(cond.as_str(), name, s + 1);
