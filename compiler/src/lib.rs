@@ -10,11 +10,15 @@
 pub mod analysis;
 pub mod condition;
 pub mod diag;
+pub mod event;
 pub mod evttype;
 pub mod explain;
+pub mod extract;
 pub mod fmt;
+pub mod interp;
 pub mod lints;
 pub mod load;
+pub mod lower;
 pub mod output;
 pub mod render;
 pub mod schema;

@@ -6,6 +6,8 @@
 //! field-name characters (with a directly following `[arg]` tried first) is shortened until it
 //! resolves (`%proc.name)` and `%fd.name.` end the token before `)` / `.`).
 
+pub mod format;
+
 use crate::condition::ast::{ExprKind, TransformerName};
 use crate::condition::{self, ParseOptions};
 use crate::schema::SourceSchema;

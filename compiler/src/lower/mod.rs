@@ -1,0 +1,703 @@
+//! Lowering of typed, macro-resolved conditions to an evaluation IR.
+//!
+//! The IR lives in one arena per [`Program`] (one program per event source):
+//! * boolean nodes ([`Node`], ids [`ExprId`]) and operands ([`OperandIr`], ids [`OperandId`])
+//!   are hash-consed, so a macro inlined by many rules is one node, evaluated at most once per
+//!   event thanks to the interpreter's per-event memo (nodes with several parents get a memo
+//!   slot, see [`Program::memo_slot`]);
+//! * fields are interned as [`FieldId`]s (index into [`Program::fields`]: schema field + arg);
+//! * literal values are parsed once for the LHS type (numbers, IPs, CIDRs, hex buffers,
+//!   strings); `in`/`intersects` lists become hash sets (except for networks, which need CIDR
+//!   matching), regexes are compiled anchored, `pmatch` paths are pre-split;
+//! * constant folding: `in ()` / `intersects ()` / `pmatch ()` and empty modifier lists on a
+//!   scalar LHS are `false`, double negation disappears, `and`/`or` are flattened,
+//!   de-duplicated and short-circuited on constants.
+//!
+//! Rules are grouped by event type for the syscall source (names from
+//! [`CompiledRule::event_types`]); rules of other sources (and syscall rules matching every
+//! event type) are evaluated for every event.
+//!
+//! [`CompiledRule::event_types`]: crate::load::compile::CompiledRule::event_types
+
+use std::collections::{HashMap, HashSet};
+
+use regex::Regex;
+
+use crate::condition::ast::{
+    self, Expr, ExprKind, Modifier, OpKind, Operand, Rhs, TrArg, TransformerName,
+};
+use crate::event::{hex_decode, parse_typed, FieldRef, Val};
+use crate::interp::ops::{full_regex, path_components};
+use crate::load::Priority;
+use crate::output::format::OutputTemplate;
+use crate::schema::{FieldType, Registry, SourceSchema};
+use crate::typeck::TypedCondition;
+
+/// A boolean node id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExprId(pub u32);
+/// An operand (field / transformer / constant) id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OperandId(pub u32);
+/// A field id: index into [`Program::fields`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FieldId(pub u32);
+
+/// A boolean node.
+#[derive(Debug, Clone)]
+pub enum Node {
+    /// A folded constant.
+    Const(bool),
+    /// Conjunction, left to right, short-circuit.
+    And(Vec<ExprId>),
+    /// Disjunction, left to right, short-circuit.
+    Or(Vec<ExprId>),
+    /// Negation.
+    Not(ExprId),
+    /// A field check.
+    Check(Check),
+}
+
+/// An operand.
+#[derive(Debug, Clone)]
+pub enum OperandIr {
+    /// A field extraction.
+    Field(FieldId),
+    /// A literal argument of a transformer (a constant pseudo-field).
+    Const(Val),
+    /// A transformer list `( ... )`: the concatenation of its elements' values.
+    List(Vec<OperandId>),
+    /// A transformer application.
+    Transform {
+        /// Which transformer.
+        name: TransformerName,
+        /// Arguments in order.
+        args: Vec<OperandId>,
+        /// List-ness of each argument.
+        arg_lists: Vec<bool>,
+        /// `getopt(...)[c]` selector.
+        sel: Option<String>,
+    },
+}
+
+/// Type of an operand after transformers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpType {
+    /// Value type.
+    pub ty: FieldType,
+    /// List-valued.
+    pub is_list: bool,
+}
+
+/// A check.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// Left-hand side.
+    pub lhs: OperandId,
+    /// LHS type after transformers.
+    pub lhs_ty: OpType,
+    /// `None` for `exists`.
+    pub op: Option<OpKind>,
+    /// Comparison modifier.
+    pub modifier: Option<Modifier>,
+    /// Right-hand side (unused for `exists`).
+    pub rhs: RhsIr,
+}
+
+/// A pre-processed right-hand side.
+#[derive(Debug, Clone)]
+pub enum RhsIr {
+    /// No RHS (`exists`).
+    None,
+    /// Typed literal values in order (duplicates kept).
+    Values(Vec<Val>),
+    /// `in` / `intersects` literal set.
+    Set(HashSet<Val>),
+    /// Anchored regexes.
+    Regex(Vec<Regex>),
+    /// `pmatch` paths as components.
+    PMatch(Vec<Vec<String>>),
+    /// A RHS field or transformer (`val()`).
+    Operand(OperandId),
+}
+
+/// A lowered rule.
+#[derive(Debug, Clone)]
+pub struct RuleIr {
+    /// Rule name.
+    pub name: String,
+    /// Priority.
+    pub priority: Priority,
+    /// Source.
+    pub source: String,
+    /// Tags (sorted).
+    pub tags: Vec<String>,
+    /// Root of the condition.
+    pub root: ExprId,
+    /// The output template.
+    pub output: OutputTemplate,
+    /// Event type names (syscall only; `None` = every event type).
+    pub event_types: Option<Vec<String>>,
+}
+
+/// All rules of one source, lowered to one arena.
+#[derive(Debug, Clone)]
+pub struct Program {
+    /// Source name.
+    pub source: String,
+    /// Interned fields.
+    pub fields: Vec<FieldRef>,
+    /// Operand arena.
+    pub operands: Vec<OperandIr>,
+    /// Operand types.
+    pub operand_types: Vec<OpType>,
+    /// Node arena.
+    pub nodes: Vec<Node>,
+    /// Per node: memo slot index or `u32::MAX` (nodes with a single parent are not memoized).
+    pub memo_slot: Vec<u32>,
+    /// Number of memo slots.
+    pub memo_slots: usize,
+    /// Rules in load order.
+    pub rules: Vec<RuleIr>,
+    /// Rules (indices) per event type name (syscall).
+    pub by_type: HashMap<String, Vec<u32>>,
+    /// Rules evaluated for every event.
+    pub any_type: Vec<u32>,
+    /// Rules that could not be lowered (name, reason).
+    pub skipped: Vec<(String, String)>,
+}
+
+impl Program {
+    /// Rule indices to evaluate for an event of type `evt_type`, in rule order.
+    pub fn rules_for(&self, evt_type: Option<&str>) -> Vec<u32> {
+        let typed = evt_type.and_then(|t| self.by_type.get(t));
+        match typed {
+            None => self.any_type.clone(),
+            Some(t) => {
+                let mut out = Vec::with_capacity(t.len() + self.any_type.len());
+                let (mut i, mut j) = (0, 0);
+                while i < t.len() || j < self.any_type.len() {
+                    if j >= self.any_type.len() || (i < t.len() && t[i] < self.any_type[j]) {
+                        out.push(t[i]);
+                        i += 1;
+                    } else {
+                        out.push(self.any_type[j]);
+                        j += 1;
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    /// Number of distinct nodes.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+}
+
+/// Why lowering failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LowerError(pub String);
+
+/// Builds a [`Program`] rule by rule.
+pub struct Builder<'s> {
+    schema: &'s SourceSchema,
+    prog: Program,
+    field_ids: HashMap<String, FieldId>,
+    operand_ids: HashMap<String, OperandId>,
+    operand_keys: Vec<String>,
+    node_ids: HashMap<String, ExprId>,
+}
+
+impl<'s> Builder<'s> {
+    /// An empty program for `schema`'s source.
+    pub fn new(schema: &'s SourceSchema) -> Self {
+        Builder {
+            schema,
+            prog: Program {
+                source: schema.name.clone(),
+                fields: Vec::new(),
+                operands: Vec::new(),
+                operand_types: Vec::new(),
+                nodes: Vec::new(),
+                memo_slot: Vec::new(),
+                memo_slots: 0,
+                rules: Vec::new(),
+                by_type: HashMap::new(),
+                any_type: Vec::new(),
+                skipped: Vec::new(),
+            },
+            field_ids: HashMap::new(),
+            operand_ids: HashMap::new(),
+            operand_keys: Vec::new(),
+            node_ids: HashMap::new(),
+        }
+    }
+
+    /// The schema.
+    pub fn schema(&self) -> &'s SourceSchema {
+        self.schema
+    }
+
+    fn field(&mut self, f: &ast::Field) -> Result<(FieldId, OpType), LowerError> {
+        let r = self
+            .schema
+            .lookup(&f.name, f.arg.as_deref())
+            .map_err(|e| LowerError(e.message(&f.name)))?;
+        let text = match &f.arg {
+            Some(a) => format!("{}[{a}]", f.name),
+            None => f.name.clone(),
+        };
+        let t = OpType {
+            ty: r.ty,
+            is_list: r.is_list,
+        };
+        if let Some(&id) = self.field_ids.get(&text) {
+            return Ok((id, t));
+        }
+        let tf = crate::typeck::FieldRef {
+            text: text.clone(),
+            index: r.index,
+            ty: r.ty,
+            is_list: r.is_list,
+            span: f.span,
+        };
+        let fr = FieldRef::from_typed(self.schema, &tf);
+        let id = FieldId(self.prog.fields.len() as u32);
+        self.prog.fields.push(fr);
+        self.field_ids.insert(text, id);
+        Ok((id, t))
+    }
+
+    fn intern_operand(&mut self, key: String, op: OperandIr, t: OpType) -> OperandId {
+        if let Some(&id) = self.operand_ids.get(&key) {
+            return id;
+        }
+        let id = OperandId(self.prog.operands.len() as u32);
+        self.prog.operands.push(op);
+        self.prog.operand_types.push(t);
+        self.operand_keys.push(key.clone());
+        self.operand_ids.insert(key, id);
+        id
+    }
+
+    /// Lowers an operand (field or transformer).
+    pub fn operand(&mut self, o: &Operand) -> Result<OperandId, LowerError> {
+        match o {
+            Operand::Field(f) => self.field_operand(f),
+            Operand::Transformer(t) => self.transformer(t),
+        }
+    }
+
+    fn field_operand(&mut self, f: &ast::Field) -> Result<OperandId, LowerError> {
+        let (fid, t) = self.field(f)?;
+        Ok(self.intern_operand(format!("f{}", fid.0), OperandIr::Field(fid), t))
+    }
+
+    fn tr_arg(&mut self, a: &TrArg) -> Result<OperandId, LowerError> {
+        match a {
+            TrArg::Field(f) => self.field_operand(f),
+            TrArg::Transformer(t) => self.transformer(t),
+            TrArg::Value(v) => {
+                let key = format!("c{:?}", v.as_bytes());
+                let t = OpType {
+                    ty: FieldType::Charbuf,
+                    is_list: false,
+                };
+                Ok(self.intern_operand(key, OperandIr::Const(Val::Str(v.text.clone())), t))
+            }
+            TrArg::List(items, _) => {
+                let ids = items
+                    .iter()
+                    .map(|i| self.tr_arg(i))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let key = format!("l{ids:?}");
+                let t = OpType {
+                    ty: FieldType::Charbuf,
+                    is_list: true,
+                };
+                Ok(self.intern_operand(key, OperandIr::List(ids), t))
+            }
+        }
+    }
+
+    fn transformer(&mut self, t: &ast::Transformer) -> Result<OperandId, LowerError> {
+        use TransformerName as N;
+        let args = t
+            .args
+            .iter()
+            .map(|a| self.tr_arg(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let types: Vec<OpType> = args
+            .iter()
+            .map(|a| self.prog.operand_types[a.0 as usize])
+            .collect();
+        let first = types.first().copied().ok_or_else(|| {
+            LowerError(format!(
+                "transformer '{}' without arguments",
+                t.name.as_str()
+            ))
+        })?;
+        let ty = match t.name {
+            N::Val | N::ToLower | N::ToUpper | N::B64 | N::Basename => first,
+            N::Len => OpType {
+                ty: FieldType::Uint64,
+                is_list: false,
+            },
+            N::Join | N::Concat => OpType {
+                ty: FieldType::Charbuf,
+                is_list: false,
+            },
+            N::Getopt => OpType {
+                ty: FieldType::Charbuf,
+                is_list: t.arg.is_none(),
+            },
+        };
+        let key = format!("t{}{:?}{:?}", t.name.as_str(), args, t.arg);
+        let ir = OperandIr::Transform {
+            name: t.name,
+            arg_lists: types.iter().map(|t| t.is_list).collect(),
+            args,
+            sel: t.arg.clone(),
+        };
+        Ok(self.intern_operand(key, ir, ty))
+    }
+
+    fn intern_node(&mut self, key: String, n: Node) -> ExprId {
+        if let Some(&id) = self.node_ids.get(&key) {
+            return id;
+        }
+        let id = ExprId(self.prog.nodes.len() as u32);
+        self.prog.nodes.push(n);
+        self.node_ids.insert(key, id);
+        id
+    }
+
+    fn konst(&mut self, b: bool) -> ExprId {
+        self.intern_node(format!("k{b}"), Node::Const(b))
+    }
+
+    fn as_const(&self, id: ExprId) -> Option<bool> {
+        match self.prog.nodes[id.0 as usize] {
+            Node::Const(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Lowers a macro-resolved condition. `typed` supplies the LHS types (its absence or a
+    /// missing check falls back to the types computed here).
+    pub fn expr(&mut self, e: &Expr, typed: Option<&TypedCondition>) -> Result<ExprId, LowerError> {
+        match &e.kind {
+            ExprKind::And(c) | ExprKind::Or(c) => {
+                let is_and = matches!(e.kind, ExprKind::And(_));
+                let mut kids: Vec<ExprId> = Vec::with_capacity(c.len());
+                for x in c {
+                    let id = self.expr(x, typed)?;
+                    match self.as_const(id) {
+                        Some(b) if b == is_and => continue,        // neutral element
+                        Some(_) => return Ok(self.konst(!is_and)), // absorbing element
+                        None => {}
+                    }
+                    // Flatten nested same-kind nodes.
+                    let nested = match (&self.prog.nodes[id.0 as usize], is_and) {
+                        (Node::And(v), true) | (Node::Or(v), false) => Some(v.clone()),
+                        _ => None,
+                    };
+                    for k in nested.unwrap_or_else(|| vec![id]) {
+                        if !kids.contains(&k) {
+                            kids.push(k);
+                        }
+                    }
+                }
+                Ok(match kids.len() {
+                    0 => self.konst(is_and),
+                    1 => kids[0],
+                    _ => {
+                        let key = format!("{}{:?}", if is_and { "a" } else { "o" }, kids);
+                        let n = if is_and {
+                            Node::And(kids)
+                        } else {
+                            Node::Or(kids)
+                        };
+                        self.intern_node(key, n)
+                    }
+                })
+            }
+            ExprKind::Not(x) => {
+                let id = self.expr(x, typed)?;
+                if let Some(b) = self.as_const(id) {
+                    return Ok(self.konst(!b));
+                }
+                if let Node::Not(inner) = self.prog.nodes[id.0 as usize] {
+                    return Ok(inner);
+                }
+                Ok(self.intern_node(format!("n{}", id.0), Node::Not(id)))
+            }
+            ExprKind::Identifier(name) => Err(LowerError(format!("unresolved macro {name}"))),
+            ExprKind::Unary { lhs } => {
+                let l = self.operand(lhs)?;
+                let t = self.check_type(typed, e, l);
+                let key = format!("x{}", l.0);
+                Ok(self.intern_node(
+                    key,
+                    Node::Check(Check {
+                        lhs: l,
+                        lhs_ty: t,
+                        op: None,
+                        modifier: None,
+                        rhs: RhsIr::None,
+                    }),
+                ))
+            }
+            ExprKind::Binary { lhs, op, rhs } => {
+                let l = self.operand(lhs)?;
+                let t = self.check_type(typed, e, l);
+                self.binary(l, t, op.kind, op.modifier, rhs)
+            }
+        }
+    }
+
+    fn check_type(&self, typed: Option<&TypedCondition>, e: &Expr, l: OperandId) -> OpType {
+        typed
+            .and_then(|t| t.check_at(e.span))
+            .map(|c| OpType {
+                ty: c.lhs.ty,
+                is_list: c.lhs.is_list,
+            })
+            .unwrap_or(self.prog.operand_types[l.0 as usize])
+    }
+
+    fn binary(
+        &mut self,
+        l: OperandId,
+        t: OpType,
+        op: OpKind,
+        modifier: Option<Modifier>,
+        rhs: &Rhs,
+    ) -> Result<ExprId, LowerError> {
+        let values: Vec<&ast::Value> = match rhs {
+            Rhs::Transformer(tr) => {
+                let r = self.transformer(tr)?;
+                let key = format!("b{}|{}|{:?}|r{}", l.0, op.as_str(), modifier, r.0);
+                return Ok(self.intern_node(
+                    key,
+                    Node::Check(Check {
+                        lhs: l,
+                        lhs_ty: t,
+                        op: Some(op),
+                        modifier,
+                        rhs: RhsIr::Operand(r),
+                    }),
+                ));
+            }
+            Rhs::Value(v) | Rhs::Identifier(v) => vec![v],
+            Rhs::List(list) => list.items.iter().collect(),
+        };
+        let key = format!(
+            "b{}|{:?}|{}|{:?}|{:?}",
+            l.0,
+            t,
+            op.as_str(),
+            modifier,
+            values.iter().map(|v| v.as_bytes()).collect::<Vec<_>>()
+        );
+        if let Some(&id) = self.node_ids.get(&key) {
+            return Ok(id);
+        }
+        // Constant folding: an empty RHS list never matches a scalar LHS.
+        if values.is_empty() && (!t.is_list || op != OpKind::In) {
+            return Ok(self.konst(false));
+        }
+        let rhs = match op {
+            OpKind::Regex => RhsIr::Regex(
+                values
+                    .iter()
+                    .map(|v| {
+                        full_regex(&v.text)
+                            .ok_or_else(|| LowerError(format!("invalid regex {}", v.text)))
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            OpKind::PMatch => {
+                RhsIr::PMatch(values.iter().map(|v| path_components(&v.text)).collect())
+            }
+            _ => {
+                let mut vals = Vec::with_capacity(values.len());
+                for v in &values {
+                    let parsed = match (t.ty, op) {
+                        (FieldType::Bytebuf, OpKind::BContains | OpKind::BStartsWith) => {
+                            hex_decode(&v.text).map(Val::Bytes)
+                        }
+                        (FieldType::Bytebuf, _) => Some(Val::Bytes(v.as_bytes().to_vec())),
+                        (ty, _) if ty.is_string() => {
+                            Some(Val::Str(v.text.split('\0').next().unwrap_or("").to_owned()))
+                        }
+                        (ty, _) => parse_typed(ty, &v.text, true),
+                    };
+                    match parsed {
+                        Some(p) => vals.push(p),
+                        None => {
+                            return Err(LowerError(format!(
+                                "value {} is not valid for type {}",
+                                v.text,
+                                t.ty.pt_name()
+                            )))
+                        }
+                    }
+                }
+                let has_net = vals.iter().any(|v| matches!(v, Val::Net(..)));
+                let float = vals.iter().any(|v| matches!(v, Val::F64(_)));
+                if matches!(op, OpKind::In | OpKind::Intersects)
+                    && !has_net
+                    && !float
+                    && vals.len() > 4
+                {
+                    RhsIr::Set(vals.into_iter().collect())
+                } else {
+                    RhsIr::Values(vals)
+                }
+            }
+        };
+        let id = ExprId(self.prog.nodes.len() as u32);
+        self.prog.nodes.push(Node::Check(Check {
+            lhs: l,
+            lhs_ty: t,
+            op: Some(op),
+            modifier,
+            rhs,
+        }));
+        self.node_ids.insert(key, id);
+        Ok(id)
+    }
+
+    /// Adds a rule; a rule whose condition cannot be lowered is recorded in
+    /// [`Program::skipped`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_rule(
+        &mut self,
+        name: &str,
+        priority: Priority,
+        tags: Vec<String>,
+        ast: &Expr,
+        typed: Option<&TypedCondition>,
+        output: &str,
+        event_types: Option<Vec<String>>,
+    ) -> Result<usize, LowerError> {
+        let res = self.expr(ast, typed).and_then(|root| {
+            let output = OutputTemplate::compile(self, output)?;
+            Ok((root, output))
+        });
+        match res {
+            Ok((root, output)) => {
+                let idx = self.prog.rules.len();
+                self.prog.rules.push(RuleIr {
+                    name: name.to_owned(),
+                    priority,
+                    source: self.schema.name.clone(),
+                    tags,
+                    root,
+                    output,
+                    event_types,
+                });
+                Ok(idx)
+            }
+            Err(e) => {
+                self.prog.skipped.push((name.to_owned(), e.0.clone()));
+                Err(e)
+            }
+        }
+    }
+
+    /// Finalizes: event-type index and memo slots for shared nodes.
+    pub fn finish(mut self) -> Program {
+        let p = &mut self.prog;
+        let mut parents = vec![0u32; p.nodes.len()];
+        for n in &p.nodes {
+            match n {
+                Node::And(k) | Node::Or(k) => k.iter().for_each(|c| parents[c.0 as usize] += 1),
+                Node::Not(c) => parents[c.0 as usize] += 1,
+                _ => {}
+            }
+        }
+        for r in &p.rules {
+            parents[r.root.0 as usize] += 1;
+        }
+        let mut slots = 0u32;
+        p.memo_slot = parents
+            .iter()
+            .zip(&p.nodes)
+            .map(|(&n, node)| {
+                if n > 1 && !matches!(node, Node::Const(_)) {
+                    slots += 1;
+                    slots - 1
+                } else {
+                    u32::MAX
+                }
+            })
+            .collect();
+        p.memo_slots = slots as usize;
+        for (i, r) in p.rules.iter().enumerate() {
+            match &r.event_types {
+                None => p.any_type.push(i as u32),
+                Some(names) => {
+                    for n in names {
+                        p.by_type.entry(n.clone()).or_default().push(i as u32);
+                    }
+                }
+            }
+        }
+        self.prog
+    }
+}
+
+/// Lowers one condition as a single-rule program named `cond` (tests, tools).
+pub fn lower_condition(
+    schema: &SourceSchema,
+    ast: &Expr,
+    typed: Option<&TypedCondition>,
+) -> Result<Program, LowerError> {
+    let mut b = Builder::new(schema);
+    b.add_rule("cond", Priority::Debug, Vec::new(), ast, typed, "", None)?;
+    Ok(b.finish())
+}
+
+/// Lowers every enabled, successfully compiled rule of a load, one [`Program`] per source
+/// (sources in first-use order). Rules that failed to compile are skipped silently; rules that
+/// fail to lower are listed in [`Program::skipped`].
+pub fn lower_outcome(outcome: &crate::LoadOutcome) -> Vec<Program> {
+    let reg = Registry::get();
+    let all = crate::evttype::EventTypes::all();
+    let mut builders: Vec<Builder<'static>> = Vec::new();
+    for cr in &outcome.compiled.rules {
+        let info = &outcome.collection.rules[cr.rule];
+        if !info.enabled {
+            continue;
+        }
+        let (Some(ast), Some(schema)) = (&cr.ast, reg.source(&info.source)) else {
+            continue;
+        };
+        let b = match builders.iter().position(|b| b.schema.name == info.source) {
+            Some(i) => &mut builders[i],
+            None => {
+                builders.push(Builder::new(schema));
+                let n = builders.len() - 1;
+                &mut builders[n]
+            }
+        };
+        let event_types = cr
+            .event_types
+            .filter(|et| et.events != all.events)
+            .map(|et| et.names());
+        let _ = b.add_rule(
+            &info.name,
+            info.priority,
+            info.tags.iter().cloned().collect(),
+            ast,
+            cr.typed.as_ref(),
+            info.output.as_str(),
+            event_types,
+        );
+    }
+    builders.into_iter().map(Builder::finish).collect()
+}

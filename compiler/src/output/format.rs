@@ -1,0 +1,288 @@
+//! Rendering of rule outputs for an event (spec §5) and the [`Alert`] record.
+//!
+//! A template is compiled once into literal segments and `%[N]field` tokens whose operands are
+//! lowered into the rule's [`Program`](crate::lower::Program) arena (so they share the
+//! interpreter's per-event extraction memo). Rendering: strings raw, numbers in decimal,
+//! list values as `(a,b)`, missing values as `<NA>`, `%N` pads with spaces or truncates to
+//! exactly N bytes. `%container.info` renders as the empty string; a leading `*` is dropped.
+
+use serde::Serialize;
+
+use crate::condition::ast::ExprKind;
+use crate::condition::{self, ParseOptions};
+use crate::event::{Event, Val};
+use crate::interp::Interpreter;
+use crate::lower::{Builder, LowerError, OperandId};
+use crate::span::FileId;
+
+/// One piece of a compiled template.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Segment {
+    /// Literal text.
+    Text(String),
+    /// A `%` token.
+    Field {
+        /// Canonical text (`proc.name`, `tolower(proc.name)`): the `output_fields` key.
+        key: String,
+        /// Width (`%20proc.name`), if given.
+        width: Option<usize>,
+        /// The lowered operand.
+        operand: OperandId,
+    },
+}
+
+/// A compiled output template.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutputTemplate {
+    /// Segments in order.
+    pub segments: Vec<Segment>,
+}
+
+impl OutputTemplate {
+    /// Compiles `text` against the builder's schema, lowering every token's operand.
+    pub fn compile(b: &mut Builder<'_>, text: &str) -> Result<OutputTemplate, LowerError> {
+        let text = text.strip_prefix('*').unwrap_or(text);
+        let (toks, errs) = crate::output::check_output(b.schema(), text);
+        if let Some(e) = errs.first() {
+            return Err(LowerError(e.message.clone()));
+        }
+        let bytes = text.as_bytes();
+        let mut segments = Vec::new();
+        let mut pos = 0;
+        let literal = |s: &str| s.replace("%container.info", "");
+        for t in toks {
+            let mut pct = t.start;
+            while pct > 0 && bytes[pct - 1].is_ascii_digit() {
+                pct -= 1;
+            }
+            // `pct` now points just after '%'.
+            let width = text[pct..t.start].parse::<usize>().ok();
+            let lit_end = pct.saturating_sub(1);
+            if lit_end > pos {
+                segments.push(Segment::Text(literal(&text[pos..lit_end])));
+            }
+            let expr = &text[t.start..t.end];
+            let src = format!("{expr} exists");
+            let ast = condition::parse(&src, FileId::default(), &ParseOptions::default())
+                .map_err(|e| LowerError(e.message))?;
+            let ExprKind::Unary { lhs } = &ast.kind else {
+                return Err(LowerError(format!("invalid formatting token {expr}")));
+            };
+            let operand = b.operand(lhs)?;
+            segments.push(Segment::Field {
+                key: t.operand.text.clone(),
+                width,
+                operand,
+            });
+            pos = t.end;
+        }
+        if pos < text.len() {
+            segments.push(Segment::Text(literal(&text[pos..])));
+        }
+        Ok(OutputTemplate { segments })
+    }
+
+    /// Renders the template for the interpreter's current event; also returns the typed
+    /// `output_fields` (`null` for missing values).
+    pub fn render(
+        &self,
+        interp: &mut Interpreter<'_>,
+        ev: &dyn Event,
+    ) -> (String, serde_json::Map<String, serde_json::Value>) {
+        let mut out = String::new();
+        let mut fields = serde_json::Map::new();
+        for s in &self.segments {
+            match s {
+                Segment::Text(t) => out.push_str(t),
+                Segment::Field {
+                    key,
+                    width,
+                    operand,
+                } => {
+                    let is_list = interp.program().operand_types[operand.0 as usize].is_list;
+                    let vals = interp.operand(ev, *operand);
+                    let (text, json) = match vals.as_deref() {
+                        None => ("<NA>".to_owned(), serde_json::Value::Null),
+                        Some(v) if is_list => (
+                            format!(
+                                "({})",
+                                v.iter().map(Val::to_text).collect::<Vec<_>>().join(",")
+                            ),
+                            serde_json::Value::Array(v.iter().map(Val::to_json).collect()),
+                        ),
+                        Some(v) => match v.first() {
+                            Some(x) => (x.to_text(), x.to_json()),
+                            None => ("<NA>".to_owned(), serde_json::Value::Null),
+                        },
+                    };
+                    out.push_str(&apply_width(&text, *width));
+                    fields.insert(key.clone(), json);
+                }
+            }
+        }
+        (out, fields)
+    }
+}
+
+/// Pads with spaces or truncates to exactly `width` bytes.
+pub fn apply_width(s: &str, width: Option<usize>) -> String {
+    let Some(w) = width else {
+        return s.to_owned();
+    };
+    let mut b = s.as_bytes().to_vec();
+    b.resize(w, b' ');
+    String::from_utf8_lossy(&b).into_owned()
+}
+
+/// A triggered rule, in the JSON shape Falco emits and Falcosidekick accepts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    /// RFC 3339 UTC time with nanoseconds.
+    pub time: String,
+    /// Rule name.
+    pub rule: String,
+    /// Priority name (`Critical`).
+    pub priority: String,
+    /// Event source.
+    pub source: String,
+    /// Full output line: `HH:MM:SS.nnnnnnnnn: Priority message`.
+    pub output: String,
+    /// Typed values of every output token.
+    pub output_fields: serde_json::Map<String, serde_json::Value>,
+    /// Rule tags.
+    pub tags: Vec<String>,
+    /// Host name.
+    pub hostname: String,
+}
+
+impl Alert {
+    /// Builds the alert of rule `rule` of the interpreter's program for `ev`.
+    pub fn for_rule(
+        interp: &mut Interpreter<'_>,
+        rule: usize,
+        ev: &dyn Event,
+        hostname: &str,
+    ) -> Alert {
+        let r = &interp.program().rules[rule];
+        let (msg, output_fields) = r.output.render(interp, ev);
+        let ns = ev.time_ns();
+        let (date, tod) = split_time(ns);
+        Alert {
+            time: format!("{date}T{tod}Z"),
+            rule: r.name.clone(),
+            priority: r.priority.as_str().to_owned(),
+            source: r.source.clone(),
+            output: format!("{tod}: {} {msg}", r.priority.as_str()),
+            output_fields,
+            tags: r.tags.clone(),
+            hostname: hostname.to_owned(),
+        }
+    }
+
+    /// The JSON text of the alert.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// `(YYYY-MM-DD, HH:MM:SS.nnnnnnnnn)` in UTC for ns since the epoch.
+pub fn split_time(ns: u64) -> (String, String) {
+    let secs = ns / 1_000_000_000;
+    let frac = ns % 1_000_000_000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil-from-days (Howard Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (
+        format!("{y:04}-{m:02}-{d:02}"),
+        format!(
+            "{:02}:{:02}:{:02}.{frac:09}",
+            rem / 3600,
+            rem / 60 % 60,
+            rem % 60
+        ),
+    )
+}
+
+/// Parses an RFC 3339 timestamp (`2024-01-02T03:04:05.123456Z`, offsets allowed) to ns since
+/// the epoch.
+pub fn parse_rfc3339(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() < 20 {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut i = 19;
+    let mut frac: i64 = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let digits = &s[start..i];
+        let mut f = digits.get(..digits.len().min(9))?.to_owned();
+        while f.len() < 9 {
+            f.push('0');
+        }
+        frac = f.parse().ok()?;
+    }
+    let offset = match b.get(i) {
+        Some(b'Z' | b'z') => 0,
+        Some(&c @ (b'+' | b'-')) => {
+            let oh = num(i + 1..i + 3)?;
+            let om = num(i + 4..i + 6)?;
+            let o = (oh * 60 + om) * 60;
+            if c == b'+' {
+                o
+            } else {
+                -o
+            }
+        }
+        _ => return None,
+    };
+    // Days from civil.
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset;
+    u64::try_from(secs)
+        .ok()
+        .map(|s| s * 1_000_000_000 + frac as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_round_trip() {
+        let ns = parse_rfc3339("2024-02-29T13:45:07.123456Z").expect("valid");
+        assert_eq!(
+            split_time(ns),
+            ("2024-02-29".into(), "13:45:07.123456000".into())
+        );
+        assert_eq!(parse_rfc3339("1970-01-01T01:00:00+01:00"), Some(0));
+    }
+
+    #[test]
+    fn widths() {
+        assert_eq!(apply_width("abc", Some(5)), "abc  ");
+        assert_eq!(apply_width("abcdef", Some(3)), "abc");
+        assert_eq!(apply_width("abc", None), "abc");
+    }
+}
