@@ -14,26 +14,8 @@ use tower_lsp_server::ls_types::*;
 use crate::index::Kind;
 use crate::world::{Snapshot, Symbol};
 
-/// Item keys accepted by the loader, per kind (mirrors `load::read`).
-pub const LIST_KEYS: &[&str] = &["list", "items", "append", "override"];
-pub const MACRO_KEYS: &[&str] = &["macro", "condition", "append", "override"];
-pub const RULE_KEYS: &[&str] = &[
-    "rule",
-    "condition",
-    "output",
-    "desc",
-    "priority",
-    "source",
-    "enabled",
-    "tags",
-    "exceptions",
-    "warn_evttypes",
-    "skip-if-unknown-filter",
-    "capture",
-    "capture_duration",
-    "append",
-    "override",
-];
+/// Item keys accepted by the loader, per kind.
+pub use rulec::load::read::{LIST_KEYS, MACRO_KEYS, RULE_KEYS};
 const TOP_KEYS: &[&str] = &[
     "rule",
     "macro",

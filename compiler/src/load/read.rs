@@ -20,9 +20,12 @@ use crate::yaml::{self, Node, NodeKind};
 #[allow(clippy::result_large_err)]
 type Res<T> = Result<T, Diagnostic>;
 
-const LIST_KEYS: &[&str] = &["list", "items", "append", "override"];
-const MACRO_KEYS: &[&str] = &["macro", "condition", "append", "override"];
-const RULE_KEYS: &[&str] = &[
+/// Keys of a list item.
+pub const LIST_KEYS: &[&str] = &["list", "items", "append", "override"];
+/// Keys of a macro item.
+pub const MACRO_KEYS: &[&str] = &["macro", "condition", "append", "override"];
+/// Keys of a rule item.
+pub const RULE_KEYS: &[&str] = &[
     "rule",
     "condition",
     "output",
