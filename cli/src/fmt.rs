@@ -44,6 +44,11 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
             let mut found = Vec::new();
             walk(p, &mut found)
                 .map_err(|e| anyhow::anyhow!("cannot read directory {}: {e}", p.display()))?;
+            // Rule test files (`falco-rulec test`) are not rules files.
+            found.retain(|f| {
+                !std::fs::read_to_string(f)
+                    .is_ok_and(|t| rulec::testing::file::looks_like_test_file(&t))
+            });
             found.sort();
             out.extend(found);
         } else if p.is_file() {

@@ -79,14 +79,26 @@ fn parse_version(s: &str) -> Result<Version, String> {
     Version::parse(s).ok_or_else(|| format!("`{s}` is not a version of the form x.y.z"))
 }
 
-/// Expands directories into their rules files, sorted by path.
+/// Expands directories into their rules files, sorted by path. Rule test files found in
+/// directories (YAML mappings with a `tests` list, see `falco-rulec test`) are skipped.
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    collect_files_with(paths, false)
+}
+
+/// [`collect_files`], keeping rule test files when `include_tests` is set.
+pub fn collect_files_with(paths: &[PathBuf], include_tests: bool) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
             let mut found = Vec::new();
             walk(p, &mut found)
                 .with_context(|| format!("cannot read directory {}", p.display()))?;
+            if !include_tests {
+                found.retain(|f| {
+                    !std::fs::read_to_string(f)
+                        .is_ok_and(|t| rulec::testing::file::looks_like_test_file(&t))
+                });
+            }
             found.sort();
             if found.is_empty() {
                 bail!("no .yaml or .yml files in {}", p.display());

@@ -4,6 +4,7 @@ mod explain;
 mod fmt;
 mod lint;
 mod parse;
+mod test;
 
 use std::process::ExitCode;
 
@@ -30,6 +31,9 @@ enum Command {
     Fields(explain::FieldsArgs),
     /// Parse a condition and print its AST, tree, tokens or JSON (also --jsonl batches).
     Parse(parse::ParseArgs),
+    /// Run rule unit tests (YAML test files of events and expected alerts): exit 0 when all
+    /// pass, 1 on failures or files that do not load, 2 on usage errors.
+    Test(test::TestArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(&args),
         Command::Explain(args) => explain::run_explain(&args),
         Command::Fields(args) => explain::run_fields(&args),
+        Command::Test(args) => test::run(&args),
     };
     match result {
         Ok(code) => code,

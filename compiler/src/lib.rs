@@ -23,6 +23,7 @@ pub mod output;
 pub mod render;
 pub mod schema;
 pub mod span;
+pub mod testing;
 pub mod text;
 pub mod typeck;
 pub mod yaml;
