@@ -1,5 +1,6 @@
 //! `falco-rulec`: the command-line front end over the compiler's analysis API.
 
+mod bundle;
 mod explain;
 mod fmt;
 mod lint;
@@ -34,6 +35,11 @@ enum Command {
     /// Run rule unit tests (YAML test files of events and expected alerts): exit 0 when all
     /// pass, 1 on failures or files that do not load, 2 on usage errors.
     Test(test::TestArgs),
+    /// Compile rules files into a versioned, checksummed bundle (`-o FILE.bundle`); refuses
+    /// when the rules have errors.
+    Compile(bundle::CompileArgs),
+    /// Verify a bundle and show its versions, rules, event types and syscall prefilter.
+    Inspect(bundle::InspectArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +51,8 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run_explain(&args),
         Command::Fields(args) => explain::run_fields(&args),
         Command::Test(args) => test::run(&args),
+        Command::Compile(args) => bundle::run_compile(&args),
+        Command::Inspect(args) => bundle::run_inspect(&args),
     };
     match result {
         Ok(code) => code,

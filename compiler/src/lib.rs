@@ -8,6 +8,7 @@
 //! [`analysis::Analysis`] is the one entry point shared by the CLI and the language server.
 
 pub mod analysis;
+pub mod bundle;
 pub mod condition;
 pub mod diag;
 pub mod event;

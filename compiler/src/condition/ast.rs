@@ -68,7 +68,7 @@ pub struct Field {
 }
 
 /// Transformer names (including `val`, which is only valid on the right-hand side).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum TransformerName {
     /// `val(field)`: field-to-field comparison.
     Val,
@@ -231,7 +231,7 @@ pub struct ListLit {
 }
 
 /// Binary comparison operators (`exists` is the unary check).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum OpKind {
     /// `=` or `==` (see [`Operator::text`]).
     Eq,
@@ -346,7 +346,7 @@ impl OpKind {
 }
 
 /// Comparison modifiers (`oneof`, `anyof`, `allof`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Modifier {
     /// Exactly one RHS value matches.
     OneOf,

@@ -14,7 +14,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use crate::schema::{FieldType, SourceSchema};
 
 /// One typed value.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Val {
     /// A string (CHARBUF, FSPATH, FSRELPATH and other text types).
     Str(String),
@@ -110,7 +110,7 @@ impl Val {
 pub type Values = Vec<Val>;
 
 /// A field reference as events see it: the schema field and its argument.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct FieldRef {
     /// Full text (`proc.aname[2]`, `json.value[/a]`, `evt.arg.fd`).
     pub text: String,

@@ -17,7 +17,9 @@ use crate::text::MappedText;
 use context::Ctx;
 
 /// Rule priorities (§1.7), most severe first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Priority {
     Emergency,
     Alert,

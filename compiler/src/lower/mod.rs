@@ -22,6 +22,7 @@
 use std::collections::{HashMap, HashSet};
 
 use regex::Regex;
+use serde::{Deserialize, Serialize};
 
 use crate::condition::ast::{
     self, Expr, ExprKind, Modifier, OpKind, Operand, Rhs, TrArg, TransformerName,
@@ -34,17 +35,17 @@ use crate::schema::{FieldType, Registry, SourceSchema};
 use crate::typeck::TypedCondition;
 
 /// A boolean node id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ExprId(pub u32);
 /// An operand (field / transformer / constant) id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct OperandId(pub u32);
 /// A field id: index into [`Program::fields`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FieldId(pub u32);
 
 /// A boolean node.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Node {
     /// A folded constant.
     Const(bool),
@@ -59,7 +60,7 @@ pub enum Node {
 }
 
 /// An operand.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum OperandIr {
     /// A field extraction.
     Field(FieldId),
@@ -81,7 +82,7 @@ pub enum OperandIr {
 }
 
 /// Type of an operand after transformers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpType {
     /// Value type.
     pub ty: FieldType,
@@ -90,7 +91,7 @@ pub struct OpType {
 }
 
 /// A check.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Check {
     /// Left-hand side.
     pub lhs: OperandId,
@@ -105,24 +106,104 @@ pub struct Check {
 }
 
 /// A pre-processed right-hand side.
-#[derive(Debug, Clone)]
+///
+/// Serialized deterministically: sets in a canonical order, regexes as their (anchored)
+/// pattern text, recompiled when deserialized. Regexes compare by pattern text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum RhsIr {
     /// No RHS (`exists`).
     None,
     /// Typed literal values in order (duplicates kept).
     Values(Vec<Val>),
     /// `in` / `intersects` literal set.
-    Set(HashSet<Val>),
+    Set(#[serde(serialize_with = "ser::sorted_set")] HashSet<Val>),
     /// Anchored regexes.
-    Regex(Vec<Regex>),
+    Regex(#[serde(with = "ser::regexes")] Vec<Regex>),
     /// `pmatch` paths as components.
     PMatch(Vec<Vec<String>>),
     /// A RHS field or transformer (`val()`).
     Operand(OperandId),
 }
 
+impl PartialEq for RhsIr {
+    fn eq(&self, o: &RhsIr) -> bool {
+        match (self, o) {
+            (RhsIr::None, RhsIr::None) => true,
+            (RhsIr::Values(a), RhsIr::Values(b)) => a == b,
+            (RhsIr::Set(a), RhsIr::Set(b)) => a == b,
+            (RhsIr::Regex(a), RhsIr::Regex(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.as_str() == y.as_str())
+            }
+            (RhsIr::PMatch(a), RhsIr::PMatch(b)) => a == b,
+            (RhsIr::Operand(a), RhsIr::Operand(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// Serde helpers for the IR's non-serde parts (bundles, [`crate::bundle`]).
+mod ser {
+    use std::collections::{BTreeMap, HashMap, HashSet};
+
+    use regex::Regex;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::event::Val;
+
+    /// A total order on values for a canonical set encoding.
+    fn key(v: &Val) -> (u8, Vec<u8>) {
+        match v {
+            Val::Str(s) => (0, s.as_bytes().to_vec()),
+            Val::Bytes(b) => (1, b.clone()),
+            Val::U64(x) => (2, x.to_be_bytes().to_vec()),
+            Val::I64(x) => (3, x.to_be_bytes().to_vec()),
+            Val::F64(x) => (4, x.to_bits().to_be_bytes().to_vec()),
+            Val::Bool(b) => (5, vec![u8::from(*b)]),
+            Val::Ip(a) => (6, a.to_string().into_bytes()),
+            Val::Net(a, m) => (7, format!("{a}/{m}").into_bytes()),
+        }
+    }
+
+    pub fn sorted_set<S: Serializer>(set: &HashSet<Val>, s: S) -> Result<S::Ok, S::Error> {
+        let mut v: Vec<(u8, Vec<u8>, &Val)> = set
+            .iter()
+            .map(|x| {
+                let (a, b) = key(x);
+                (a, b, x)
+            })
+            .collect();
+        v.sort_by(|x, y| (x.0, &x.1).cmp(&(y.0, &y.1)));
+        s.collect_seq(v.into_iter().map(|x| x.2))
+    }
+
+    pub fn sorted_map<S: Serializer>(
+        map: &HashMap<String, Vec<u32>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        map.iter().collect::<BTreeMap<_, _>>().serialize(s)
+    }
+
+    pub mod regexes {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(v: &[Regex], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(Regex::as_str))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Regex>, D::Error> {
+            let pats: Vec<String> = Vec::deserialize(d)?;
+            pats.iter()
+                .map(|p| {
+                    Regex::new(p)
+                        .map_err(|e| serde::de::Error::custom(format!("invalid regex {p:?}: {e}")))
+                })
+                .collect()
+        }
+    }
+}
+
 /// A lowered rule.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleIr {
     /// Rule name.
     pub name: String,
@@ -141,7 +222,7 @@ pub struct RuleIr {
 }
 
 /// All rules of one source, lowered to one arena.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Program {
     /// Source name.
     pub source: String,
@@ -160,6 +241,7 @@ pub struct Program {
     /// Rules in load order.
     pub rules: Vec<RuleIr>,
     /// Rules (indices) per event type name (syscall).
+    #[serde(serialize_with = "ser::sorted_map")]
     pub by_type: HashMap<String, Vec<u32>>,
     /// Rules evaluated for every event.
     pub any_type: Vec<u32>,

@@ -6,7 +6,7 @@
 //! list values as `(a,b)`, missing values as `<NA>`, `%N` pads with spaces or truncates to
 //! exactly N bytes. `%container.info` renders as the empty string; a leading `*` is dropped.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::condition::ast::ExprKind;
 use crate::condition::{self, ParseOptions};
@@ -16,7 +16,7 @@ use crate::lower::{Builder, LowerError, OperandId};
 use crate::span::FileId;
 
 /// One piece of a compiled template.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Segment {
     /// Literal text.
     Text(String),
@@ -32,7 +32,7 @@ pub enum Segment {
 }
 
 /// A compiled output template.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OutputTemplate {
     /// Segments in order.
     pub segments: Vec<Segment>,

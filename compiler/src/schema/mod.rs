@@ -114,6 +114,8 @@ pub struct SourceSchema {
     roots: std::collections::HashSet<String>,
     /// Plugins providing fields or events for this source.
     pub plugins: Vec<PluginInfo>,
+    /// The vendored schema's `version` string (what the field tables were extracted from).
+    pub version: String,
 }
 
 /// Every source schema, the event table and the operator rules.
@@ -144,6 +146,8 @@ const OPERATORS: &str = include_str!("../../schemas/operators.json");
 
 #[derive(Deserialize)]
 struct RawSchema {
+    #[serde(default)]
+    version: String,
     #[serde(default)]
     plugins: Vec<RawPlugin>,
     plugin: Option<RawPlugin>,
@@ -222,7 +226,9 @@ impl Registry {
                     plugins.push(p.clone());
                 }
             }
-            sources.push(SourceSchema::new(name, &raw.fields, src_plugins));
+            let mut schema = SourceSchema::new(name, &raw.fields, src_plugins);
+            schema.version = raw.version;
+            sources.push(schema);
         }
         Registry {
             sources,
@@ -303,6 +309,7 @@ impl SourceSchema {
             by_name,
             max_len,
             plugins,
+            version: String::new(),
         }
     }
 

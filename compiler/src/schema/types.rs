@@ -1,11 +1,11 @@
 //! Field types (`PT_*`) and the operator/type compatibility rules of `operators.json`.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::condition::ast::OpKind;
 
 /// A libs parameter type (`ppm_param_type`), as named in the schemas (`PT_CHARBUF` ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub enum FieldType {
     None,

@@ -1,0 +1,587 @@
+//! Compiled rule bundles: a versioned, checksummed binary file holding the lowered IR
+//! ([`Program`]s), the rule metadata and outputs, the schema versions and the per-rule and
+//! global syscall prefilter sets (`falco-rulec compile -o FILE.bundle`).
+//!
+//! # Layout (all integers little-endian)
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 8 | magic `FRBNDL\0\x01` ([`MAGIC`]) |
+//! | 8 | 2 | format version (u16, [`FORMAT_VERSION`]) |
+//! | 10 | 2 | flags (u16, must be 0) |
+//! | 12 | 4 | header length `H` (u32) |
+//! | 16 | 8 | payload length `P` (u64) |
+//! | 24 | `H` | header: postcard-encoded [`Header`] (compiler, engine and schema versions) |
+//! | 24+`H` | `P` | payload: postcard-encoded files, rule metadata, programs, global prefilter |
+//! | 24+`H`+`P` | 32 | SHA-256 of bytes `0 .. 24+H+P` |
+//!
+//! [`Bundle::read`] checks, in order: magic, format version (a newer one is refused before
+//! anything else is interpreted), lengths (truncation), checksum, flags, then decodes the two
+//! sections and validates every internal reference ([`Bundle::validate`]), so that a crafted
+//! bundle that passes the checksum still cannot make the interpreter index out of bounds,
+//! loop or recurse without bound. Decoding is bounded by the input: every sequence element
+//! takes at least one input byte and preallocation is capped by the remaining input.
+
+mod validate;
+
+use std::cell::Cell;
+use std::collections::{BTreeSet, HashMap};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::analysis::LoadOutcome;
+use crate::load::{Priority, Version};
+use crate::lower::{lower_outcome, Program};
+use crate::schema::Registry;
+use crate::span::SourceMap;
+
+/// The magic bytes every bundle starts with.
+pub const MAGIC: [u8; 8] = *b"FRBNDL\0\x01";
+/// The bundle format version this build writes and the newest it reads.
+pub const FORMAT_VERSION: u16 = 1;
+/// Size of the fixed preamble (magic, version, flags, header and payload lengths).
+pub const PREAMBLE_LEN: usize = 24;
+/// Size of the trailing SHA-256 checksum.
+pub const CHECKSUM_LEN: usize = 32;
+/// Syscall numbers in prefilter sets are below this bound (a 512-bit map).
+pub const SYSCALL_LIMIT: u16 = 512;
+/// The compiler version written into bundles.
+pub const COMPILER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Why a bundle could not be built or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BundleError {
+    /// The input does not start with [`MAGIC`].
+    #[error("not a falco-rulec bundle (bad magic bytes)")]
+    NotABundle,
+    /// The input is shorter than its preamble says.
+    #[error("truncated bundle: expected {expected} bytes, found {actual}")]
+    Truncated {
+        /// Bytes the bundle should have (at least).
+        expected: u64,
+        /// Bytes present.
+        actual: u64,
+    },
+    /// The checksum does not match the contents.
+    #[error(
+        "bundle checksum mismatch: the file is corrupt or was modified \
+         (stored sha256 {stored}, computed {computed})"
+    )]
+    ChecksumMismatch {
+        /// Checksum stored in the file (hex).
+        stored: String,
+        /// Checksum of the contents (hex).
+        computed: String,
+    },
+    /// The format version is newer than this build reads.
+    #[error(
+        "bundle format version {found} is newer than this falco-rulec supports ({supported}): \
+         upgrade falco-rulec"
+    )]
+    NewerVersion {
+        /// Version in the file.
+        found: u16,
+        /// Newest version this build reads.
+        supported: u16,
+    },
+    /// Format version 0 (never written).
+    #[error("unsupported bundle format version {0}")]
+    UnsupportedVersion(u16),
+    /// Flags this build does not know.
+    #[error("bundle uses unknown flags {0:#06x}: upgrade falco-rulec")]
+    UnknownFlags(u16),
+    /// A section does not decode.
+    #[error("corrupt bundle {section} at byte offset {offset}: {message}")]
+    Corrupt {
+        /// `header`, `payload` or `trailer`.
+        section: &'static str,
+        /// Absolute byte offset in the file where decoding stopped.
+        offset: u64,
+        /// What was wrong.
+        message: String,
+    },
+    /// The contents decode but are inconsistent (a reference out of range ...).
+    #[error("invalid bundle: {0}")]
+    Invalid(String),
+    /// A field of the IR does not exist in this build's schema.
+    #[error(
+        "bundle was compiled against a different {event_source} schema ({detail}): \
+         recompile the rules with this falco-rulec"
+    )]
+    SchemaMismatch {
+        /// The event source.
+        event_source: String,
+        /// Which field did not resolve.
+        detail: String,
+    },
+    /// The load cannot be bundled (errors, rules that cannot be lowered).
+    #[error("cannot build a bundle: {0}")]
+    NotBundleable(String),
+}
+
+/// The bundle header: what produced the bundle and what it targets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// falco-rulec version that wrote the bundle.
+    pub compiler_version: String,
+    /// Falco engine version the rules were checked against (`0.62.0`).
+    pub engine_version: String,
+    /// Per event source, the vendored schema's `version` string.
+    pub schema_versions: Vec<SchemaVersion>,
+}
+
+/// The schema version of one source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaVersion {
+    /// Event source.
+    pub source: String,
+    /// The vendored schema's `version` string.
+    pub version: String,
+}
+
+/// A rules file that went into the bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceFile {
+    /// File name as given to the compiler.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the contents.
+    pub sha256: [u8; 32],
+}
+
+/// Where a rule's lowered condition lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IrRef {
+    /// Index into [`Bundle::programs`].
+    pub program: u32,
+    /// Index into that program's `rules`.
+    pub rule: u32,
+}
+
+/// Metadata of one rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleMeta {
+    /// Rule name.
+    pub name: String,
+    /// Priority.
+    pub priority: Priority,
+    /// Event source.
+    pub source: String,
+    /// Tags (sorted).
+    pub tags: Vec<String>,
+    /// Whether the rule is enabled.
+    pub enabled: bool,
+    /// Description.
+    pub desc: String,
+    /// Output template text.
+    pub output: String,
+    /// The `%` fields of the output, canonical text, in order.
+    pub output_fields: Vec<String>,
+    /// Event type names (syscall source; `None` for other sources).
+    pub event_types: Option<Vec<String>>,
+    /// x86_64 syscall numbers of the rule (its prefilter), sorted.
+    pub syscalls: Vec<u16>,
+    /// The lowered rule (`None` for disabled rules and rules that did not compile).
+    pub ir: Option<IrRef>,
+}
+
+/// A compiled rule bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bundle {
+    /// Versions.
+    pub header: Header,
+    /// Rules files, in load order.
+    pub files: Vec<SourceFile>,
+    /// Rules in collection order.
+    pub rules: Vec<RuleMeta>,
+    /// Lowered programs, one per event source.
+    pub programs: Vec<Program>,
+    /// Global syscall prefilter: the union of the enabled, lowered rules' syscalls, sorted.
+    pub prefilter: Vec<u16>,
+}
+
+/// The payload section (everything but the header).
+#[derive(Serialize)]
+struct PayloadRef<'a> {
+    files: &'a [SourceFile],
+    rules: &'a [RuleMeta],
+    programs: &'a [Program],
+    prefilter: &'a [u16],
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    files: Vec<SourceFile>,
+    rules: Vec<RuleMeta>,
+    programs: Vec<Program>,
+    prefilter: Vec<u16>,
+}
+
+/// Facts about a bundle file, from its preamble and trailer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileInfo {
+    /// Format version.
+    pub format_version: u16,
+    /// Flags.
+    pub flags: u16,
+    /// Header section length.
+    pub header_len: u32,
+    /// Payload section length.
+    pub payload_len: u64,
+    /// Whole file length.
+    pub total_len: u64,
+    /// The (verified) SHA-256 checksum.
+    pub checksum: [u8; 32],
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Bundle {
+    /// Builds a bundle from a successful load: lowers every enabled rule, records metadata,
+    /// prefilter sets, versions and the files' hashes. `sources` must be the source map the
+    /// load was made from; `engine_version` the version the rules were checked against.
+    pub fn from_outcome(
+        outcome: &LoadOutcome,
+        sources: &SourceMap,
+        engine_version: Version,
+    ) -> Result<Bundle, BundleError> {
+        if !outcome.successful() {
+            let errors = outcome
+                .unique_diagnostics()
+                .iter()
+                .filter(|d| d.severity() == crate::Severity::Error)
+                .count();
+            return Err(BundleError::NotBundleable(format!(
+                "the rules have {errors} load error{}",
+                if errors == 1 { "" } else { "s" }
+            )));
+        }
+        let programs = lower_outcome(outcome);
+        for p in &programs {
+            if let Some((name, why)) = p.skipped.first() {
+                return Err(BundleError::NotBundleable(format!(
+                    "rule '{name}' cannot be lowered: {why}"
+                )));
+            }
+        }
+        let mut ir_of: HashMap<(&str, &str), IrRef> = HashMap::new();
+        for (pi, p) in programs.iter().enumerate() {
+            for (ri, r) in p.rules.iter().enumerate() {
+                ir_of.insert(
+                    (p.source.as_str(), r.name.as_str()),
+                    IrRef {
+                        program: crate::span::to_u32(pi),
+                        rule: crate::span::to_u32(ri),
+                    },
+                );
+            }
+        }
+        let mut rules = Vec::with_capacity(outcome.compiled.rules.len());
+        for cr in &outcome.compiled.rules {
+            let info = &outcome.collection.rules[cr.rule];
+            let ir = if info.enabled {
+                ir_of
+                    .get(&(info.source.as_str(), info.name.as_str()))
+                    .copied()
+            } else {
+                None
+            };
+            rules.push(RuleMeta {
+                name: info.name.clone(),
+                priority: info.priority,
+                source: info.source.clone(),
+                tags: info.tags.iter().cloned().collect(),
+                enabled: info.enabled,
+                desc: info.desc.clone(),
+                output: info.output.as_str().to_owned(),
+                output_fields: cr.output_fields.iter().map(|o| o.text.clone()).collect(),
+                event_types: cr.event_types.map(|e| e.names()),
+                syscalls: cr
+                    .event_types
+                    .map(|e| e.syscall_list().into_iter().map(|(_, n)| n).collect())
+                    .unwrap_or_default(),
+                ir,
+            });
+        }
+        let reg = Registry::get();
+        let mut seen = BTreeSet::new();
+        let schema_versions = rules
+            .iter()
+            .map(|r| r.source.as_str())
+            .chain(programs.iter().map(|p| p.source.as_str()))
+            .filter(|s| seen.insert(*s))
+            .filter_map(|s| reg.source(s))
+            .map(|s| SchemaVersion {
+                source: s.name.clone(),
+                version: s.version.clone(),
+            })
+            .collect();
+        let files = outcome
+            .results
+            .iter()
+            .map(|r| {
+                let text = &sources.get(r.file).text;
+                SourceFile {
+                    name: r.name.clone(),
+                    size: text.len() as u64,
+                    sha256: Sha256::digest(text.as_bytes()).into(),
+                }
+            })
+            .collect();
+        let prefilter = global_prefilter(&rules);
+        let b = Bundle {
+            header: Header {
+                compiler_version: COMPILER_VERSION.to_owned(),
+                engine_version: engine_version.to_string(),
+                schema_versions,
+            },
+            files,
+            rules,
+            programs,
+            prefilter,
+        };
+        b.validate()?;
+        Ok(b)
+    }
+
+    /// Encodes the bundle (see the module documentation for the layout).
+    #[allow(clippy::expect_used)]
+    pub fn write(&self) -> Vec<u8> {
+        // The bundle types only use serde features postcard supports: encoding cannot fail.
+        let header = postcard::to_allocvec(&self.header).expect("bundle header encodes");
+        let payload = postcard::to_allocvec(&PayloadRef {
+            files: &self.files,
+            rules: &self.rules,
+            programs: &self.programs,
+            prefilter: &self.prefilter,
+        })
+        .expect("bundle payload encodes");
+        let mut out =
+            Vec::with_capacity(PREAMBLE_LEN + header.len() + payload.len() + CHECKSUM_LEN);
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        let header_len = u32::try_from(header.len()).expect("bundle header under 4 GiB");
+        out.extend_from_slice(&header_len.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&payload);
+        seal(out)
+    }
+
+    /// Decodes and validates a bundle.
+    pub fn read(bytes: &[u8]) -> Result<Bundle, BundleError> {
+        Bundle::read_with_info(bytes).map(|(b, _)| b)
+    }
+
+    /// Decodes and validates a bundle; also returns the file facts (checksum, lengths).
+    pub fn read_with_info(bytes: &[u8]) -> Result<(Bundle, FileInfo), BundleError> {
+        let info = check_frame(bytes)?;
+        let h_start = PREAMBLE_LEN;
+        let h_end = h_start + info.header_len as usize;
+        let p_end = h_end + info.payload_len as usize;
+        let header: Header = decode(&bytes[h_start..h_end], h_start, "header")?;
+        let payload: Payload = decode(&bytes[h_end..p_end], h_end, "payload")?;
+        let b = Bundle {
+            header,
+            files: payload.files,
+            rules: payload.rules,
+            programs: payload.programs,
+            prefilter: payload.prefilter,
+        };
+        b.validate()?;
+        Ok((b, info))
+    }
+
+    /// Checks every internal reference and invariant the interpreter relies on (ids in
+    /// range, acyclic and depth-bounded arenas, fields resolving in this build's schema,
+    /// rule metadata pointing at existing IR, sorted prefilter sets).
+    pub fn validate(&self) -> Result<(), BundleError> {
+        validate::bundle(self)
+    }
+
+    /// The program and rule index of metadata rule `i`, when it has IR.
+    pub fn rule_ir(&self, i: usize) -> Option<(&Program, usize)> {
+        let r = self.rules.get(i)?.ir?;
+        let p = self.programs.get(r.program as usize)?;
+        Some((p, r.rule as usize))
+    }
+
+    /// Header versions that differ from this build (`(source, bundle, this build)`).
+    pub fn schema_differences(&self) -> Vec<(String, String, String)> {
+        let reg = Registry::get();
+        self.header
+            .schema_versions
+            .iter()
+            .filter_map(|s| {
+                let cur = reg.source(&s.source).map_or("", |x| x.version.as_str());
+                (cur != s.version).then(|| (s.source.clone(), s.version.clone(), cur.to_owned()))
+            })
+            .collect()
+    }
+}
+
+/// Appends the SHA-256 trailer to `body` (preamble, header and payload). [`Bundle::write`]
+/// uses it; fuzzers and tests use it to reach the decoder with crafted contents.
+pub fn seal(mut body: Vec<u8>) -> Vec<u8> {
+    let sum = Sha256::digest(&body);
+    body.extend_from_slice(&sum);
+    body
+}
+
+/// The global prefilter of `rules`: the sorted union of the syscalls of every enabled rule
+/// that has IR.
+pub fn global_prefilter(rules: &[RuleMeta]) -> Vec<u16> {
+    let set: BTreeSet<u16> = rules
+        .iter()
+        .filter(|r| r.enabled && r.ir.is_some())
+        .flat_map(|r| r.syscalls.iter().copied())
+        .collect();
+    set.into_iter().collect()
+}
+
+/// Checks magic, version, lengths, checksum and flags.
+fn check_frame(bytes: &[u8]) -> Result<FileInfo, BundleError> {
+    let actual = bytes.len() as u64;
+    let n = bytes.len().min(MAGIC.len());
+    if bytes[..n] != MAGIC[..n] {
+        return Err(BundleError::NotABundle);
+    }
+    let truncated = |expected: u64| BundleError::Truncated { expected, actual };
+    let min = (PREAMBLE_LEN + CHECKSUM_LEN) as u64;
+    if bytes.len() < 10 {
+        return Err(truncated(min));
+    }
+    let version = u16::from_le_bytes([bytes[8], bytes[9]]);
+    if version > FORMAT_VERSION {
+        return Err(BundleError::NewerVersion {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    if version == 0 {
+        return Err(BundleError::UnsupportedVersion(version));
+    }
+    if bytes.len() < PREAMBLE_LEN {
+        return Err(truncated(min));
+    }
+    let flags = u16::from_le_bytes([bytes[10], bytes[11]]);
+    let header_len = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
+    let mut p = [0u8; 8];
+    p.copy_from_slice(&bytes[16..24]);
+    let payload_len = u64::from_le_bytes(p);
+    let total = (PREAMBLE_LEN as u64 + CHECKSUM_LEN as u64)
+        .checked_add(u64::from(header_len))
+        .and_then(|t| t.checked_add(payload_len))
+        .ok_or(truncated(u64::MAX))?;
+    if actual < total {
+        return Err(truncated(total));
+    }
+    if actual > total {
+        return Err(BundleError::Corrupt {
+            section: "trailer",
+            offset: total,
+            message: format!("{} unexpected bytes after the checksum", actual - total),
+        });
+    }
+    let body = bytes.len() - CHECKSUM_LEN;
+    let computed: [u8; 32] = Sha256::digest(&bytes[..body]).into();
+    let mut stored = [0u8; 32];
+    stored.copy_from_slice(&bytes[body..]);
+    if computed != stored {
+        return Err(BundleError::ChecksumMismatch {
+            stored: hex(&stored),
+            computed: hex(&computed),
+        });
+    }
+    if flags != 0 {
+        return Err(BundleError::UnknownFlags(flags));
+    }
+    Ok(FileInfo {
+        format_version: version,
+        flags,
+        header_len,
+        payload_len,
+        total_len: total,
+        checksum: stored,
+    })
+}
+
+/// A postcard input flavor over a slice that publishes its position (for error offsets) and
+/// reports the remaining length (so sequence preallocation is capped by the input).
+struct Tracked<'de> {
+    data: &'de [u8],
+    pos: usize,
+    seen: &'de Cell<usize>,
+}
+
+impl<'de> postcard::de_flavors::Flavor<'de> for Tracked<'de> {
+    type Remainder = usize;
+    type Source = &'de [u8];
+
+    fn pop(&mut self) -> postcard::Result<u8> {
+        let b = *self
+            .data
+            .get(self.pos)
+            .ok_or(postcard::Error::DeserializeUnexpectedEnd)?;
+        self.pos += 1;
+        self.seen.set(self.pos);
+        Ok(b)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.data.len() - self.pos)
+    }
+
+    fn try_take_n(&mut self, ct: usize) -> postcard::Result<&'de [u8]> {
+        let end = self
+            .pos
+            .checked_add(ct)
+            .filter(|&e| e <= self.data.len())
+            .ok_or(postcard::Error::DeserializeUnexpectedEnd)?;
+        let s = &self.data[self.pos..end];
+        self.pos = end;
+        self.seen.set(end);
+        Ok(s)
+    }
+
+    fn finalize(self) -> postcard::Result<usize> {
+        Ok(self.data.len() - self.pos)
+    }
+}
+
+/// Decodes one section that must be consumed exactly.
+fn decode<T: DeserializeOwned>(
+    data: &[u8],
+    base: usize,
+    section: &'static str,
+) -> Result<T, BundleError> {
+    let seen = Cell::new(0usize);
+    let mut de = postcard::Deserializer::from_flavor(Tracked {
+        data,
+        pos: 0,
+        seen: &seen,
+    });
+    let corrupt = |at: usize, message: String| BundleError::Corrupt {
+        section,
+        offset: (base + at) as u64,
+        message,
+    };
+    let v = T::deserialize(&mut de).map_err(|e| corrupt(seen.get(), e.to_string()))?;
+    let left = de
+        .finalize()
+        .map_err(|e| corrupt(seen.get(), e.to_string()))?;
+    if left != 0 {
+        return Err(corrupt(
+            data.len() - left,
+            format!("{left} unexpected bytes at the end of the {section}"),
+        ));
+    }
+    Ok(v)
+}
