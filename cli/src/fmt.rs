@@ -1,7 +1,7 @@
 //! `falco-rulec fmt`: rewrite rules files in the canonical layout (verified equivalent).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
@@ -25,32 +25,13 @@ pub struct FmtArgs {
     pub width: u16,
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
+/// Files to format: directories are searched for rules files (test files left out); a path
+/// that does not exist is a usage error.
 fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let mut found = Vec::new();
-            walk(p, &mut found)
-                .map_err(|e| anyhow::anyhow!("cannot read directory {}: {e}", p.display()))?;
-            // Rule test files (`falco-rulec test`) are not rules files.
-            found.retain(|f| {
-                !std::fs::read_to_string(f)
-                    .is_ok_and(|t| rulec::testing::file::looks_like_test_file(&t))
-            });
-            found.sort();
-            out.extend(found);
+            out.extend(crate::lint::yaml_files_in(p, false)?);
         } else if p.is_file() {
             out.push(p.clone());
         } else {

@@ -90,16 +90,7 @@ pub fn collect_files_with(paths: &[PathBuf], include_tests: bool) -> Result<Vec<
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let mut found = Vec::new();
-            walk(p, &mut found)
-                .with_context(|| format!("cannot read directory {}", p.display()))?;
-            if !include_tests {
-                found.retain(|f| {
-                    !std::fs::read_to_string(f)
-                        .is_ok_and(|t| rulec::testing::file::looks_like_test_file(&t))
-                });
-            }
-            found.sort();
+            let found = yaml_files_in(p, include_tests)?;
             if found.is_empty() {
                 bail!("no .yaml or .yml files in {}", p.display());
             }
@@ -109,6 +100,21 @@ pub fn collect_files_with(paths: &[PathBuf], include_tests: bool) -> Result<Vec<
         }
     }
     Ok(out)
+}
+
+/// The `*.yaml` / `*.yml` files below `dir`, sorted; rule test files (`falco-rulec test`) are
+/// left out unless `include_tests` is set.
+pub fn yaml_files_in(dir: &Path, include_tests: bool) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    walk(dir, &mut found).with_context(|| format!("cannot read directory {}", dir.display()))?;
+    if !include_tests {
+        found.retain(|f| {
+            !std::fs::read_to_string(f)
+                .is_ok_and(|t| rulec::testing::file::looks_like_test_file(&t))
+        });
+    }
+    found.sort();
+    Ok(found)
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
