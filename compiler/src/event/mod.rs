@@ -265,15 +265,9 @@ pub fn parse_typed(ty: FieldType, text: &str, rhs_net: bool) -> Option<Val> {
     use FieldType as T;
     let text = text.split('\0').next().unwrap_or("");
     Some(match ty {
-        T::Int8
-        | T::Int16
-        | T::Int32
-        | T::Int64
-        | T::Errno
-        | T::Fd
-        | T::Pid
-        | T::Fd32
-        | T::Pid32 => Val::I64(trunc_signed(parse_int(text)?, ty)),
+        t if t.is_signed_int() || matches!(t, T::Fd32 | T::Pid32) => {
+            Val::I64(trunc_signed(parse_int(text)?, ty))
+        }
         T::Port => {
             if text.is_empty() {
                 Val::U64(0)
@@ -289,24 +283,7 @@ pub fn parse_typed(ty: FieldType, text: &str, rhs_net: bool) -> Option<Val> {
                 Val::U64(u64::from(p))
             }
         }
-        T::Uint8
-        | T::Uint16
-        | T::Uint32
-        | T::Uint64
-        | T::Flags8
-        | T::Flags16
-        | T::Flags32
-        | T::Enumflags8
-        | T::Enumflags16
-        | T::Enumflags32
-        | T::Mode
-        | T::Uid
-        | T::Gid
-        | T::L4proto
-        | T::Reltime
-        | T::Abstime
-        | T::Syscallid
-        | T::Sigtype => Val::U64(trunc_unsigned(parse_int(text)?, ty)),
+        t if t.is_unsigned_int() => Val::U64(trunc_unsigned(parse_int(text)?, ty)),
         T::Double => Val::F64(parse_int(text)? as f64),
         T::Bool => match text {
             "true" => Val::Bool(true),

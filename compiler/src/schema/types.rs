@@ -138,6 +138,42 @@ impl FieldType {
         )
     }
 
+    /// Signed integer types whose literals are signed decimals (INT*, ERRNO, FD, PID).
+    pub fn is_signed_int(self) -> bool {
+        use FieldType as T;
+        matches!(
+            self,
+            T::Int8 | T::Int16 | T::Int32 | T::Int64 | T::Errno | T::Fd | T::Pid
+        )
+    }
+
+    /// Unsigned integer types whose literals are decimals wrapped to the width (UINT*, FLAGS*,
+    /// ENUMFLAGS*, MODE, UID, GID, L4PROTO, RELTIME, ABSTIME, SYSCALLID, SIGTYPE).
+    pub fn is_unsigned_int(self) -> bool {
+        use FieldType as T;
+        matches!(
+            self,
+            T::Uint8
+                | T::Uint16
+                | T::Uint32
+                | T::Uint64
+                | T::Flags8
+                | T::Flags16
+                | T::Flags32
+                | T::Enumflags8
+                | T::Enumflags16
+                | T::Enumflags32
+                | T::Mode
+                | T::Uid
+                | T::Gid
+                | T::L4proto
+                | T::Reltime
+                | T::Abstime
+                | T::Syscallid
+                | T::Sigtype
+        )
+    }
+
     /// Network types (RHS must be CIDR text; no RHS fields).
     pub fn is_net(self) -> bool {
         matches!(

@@ -99,32 +99,7 @@ pub fn parse_value(ty: FieldType, op: OpKind, v: &str) -> Result<(), String> {
     }
     let not_number = || Err(format!("{v} is not a valid number"));
     match ty {
-        T::Int8
-        | T::Int16
-        | T::Int32
-        | T::Int64
-        | T::Errno
-        | T::Fd
-        | T::Pid
-        | T::Uint8
-        | T::Uint16
-        | T::Uint32
-        | T::Uint64
-        | T::Flags8
-        | T::Flags16
-        | T::Flags32
-        | T::Enumflags8
-        | T::Enumflags16
-        | T::Enumflags32
-        | T::Mode
-        | T::Uid
-        | T::Gid
-        | T::L4proto
-        | T::Reltime
-        | T::Abstime
-        | T::Syscallid
-        | T::Sigtype
-        | T::Double => {
+        t if t.is_signed_int() || t.is_unsigned_int() || t == T::Double => {
             if is_int(v) {
                 Ok(())
             } else {
