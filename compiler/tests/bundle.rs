@@ -2,6 +2,9 @@
 //! flips, newer versions, crafted payloads with a valid checksum) and interpreter equivalence
 //! between the original programs and the programs read back.
 
+mod common;
+use common::corpus_dir;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -421,18 +424,6 @@ fn refuses_loads_with_errors() {
         e.to_string(),
         "cannot build a bundle: the rules have 1 load error"
     );
-}
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("RULEC_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/corpus/rules"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: corpus not found at {}", dir.display());
-        None
-    }
 }
 
 #[test]

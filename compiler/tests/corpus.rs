@@ -1,25 +1,12 @@
 //! The upstream rulesets in ../shared/corpus/rules load with no error. Skips with a printed
 //! reason when the corpus is not present (a user's clone has no ../shared).
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::corpus_dir;
+
+use std::path::Path;
 
 use rulec::{Analysis, Code, LoadOptions, Severity};
-
-fn corpus_dir() -> Option<PathBuf> {
-    // RULEC_CORPUS_DIR overrides the default location (for checkouts not beside shared/).
-    let dir = std::env::var_os("RULEC_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/rules"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "skipped: corpus not found at {} (it lives in ../shared, outside the repo)",
-            dir.display()
-        );
-        None
-    }
-}
 
 const FILES: [&str; 3] = [
     "falco_rules.yaml",

@@ -3,7 +3,10 @@
 //! corpus): expected rules fire, and the IR interpreter agrees with the AST oracle on every
 //! rule × event.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::corpus_dir;
+
+use std::path::Path;
 
 use rulec::event::{Event, FieldRef, Val};
 use rulec::extract::JsonEvent;
@@ -252,18 +255,6 @@ fn cloudtrail_fields() {
     assert_eq!(bytes, vec![Val::U64(2048)]);
     assert_eq!(one(get_obj, "s3.cnt.get").as_deref(), Some("1"));
     assert_eq!(one(get_obj, "evt.num").as_deref(), Some("4"));
-}
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("RULEC_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/rules"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: corpus not found at {}", dir.display());
-        None
-    }
 }
 
 /// Runs `file` on `evs`: per event the matching rule names; asserts IR == AST oracle.

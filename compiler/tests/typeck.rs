@@ -1,21 +1,10 @@
 //! Typechecking and event-type resolution on the upstream corpus (skips without it, like
 //! tests/corpus.rs; RULEC_CORPUS_DIR overrides the location).
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::corpus_dir;
 
 use rulec::{Analysis, LoadOptions, Severity};
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("RULEC_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/rules"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: corpus not found at {}", dir.display());
-        None
-    }
-}
 
 fn load_text(name: &str, text: String) -> rulec::LoadOutcome {
     let mut a = Analysis::new(LoadOptions::default());
