@@ -1,0 +1,339 @@
+//! The helper ABI between JIT-compiled conditions and the Rust runtime.
+//!
+//! Native code receives one argument, a `*mut Ctx`, and reaches everything through it:
+//!
+//! * [`Ctx::slots`]: the per-event **field cache**, one [`Slot`] per interned field of the
+//!   program ([`rulec::lower::FieldId`] indexes it). A slot is valid for the current event when
+//!   `slot.epoch == ctx.epoch`; otherwise native code calls [`rt_fill`] first. A valid slot
+//!   describes the extraction in a form native code can test without calling back:
+//!   `kind` (see the `KIND_*` constants) and, for single scalar values, `num` (integers and
+//!   booleans) or `ptr`/`len` (strings).
+//! * [`Ctx::memo`]: one byte per shared node ([`rulec::lower::Program::memo_slot`]): 0 = not
+//!   evaluated for this event, 1 = false, 2 = true. The evaluator zeroes it per event.
+//! * [`Ctx::out`]: where a group function writes the indices of the matching rules.
+//! * [`Ctx::env`]: the Rust side ([`Env`]: program, event, fallback interpreter), opaque to
+//!   native code and used by the helpers.
+//!
+//! Helpers are `extern "C"` functions called through their address ([`Helpers`]). All take the
+//! context first and return `u8` booleans (0/1) or nothing:
+//!
+//! | helper | signature | does |
+//! |---|---|---|
+//! | [`rt_fill`] | `(ctx, field: u32)` | extracts `field` for the current event into its slot |
+//! | [`rt_bytes_eq`] | `(a: ptr, b: ptr, len: u64) -> u8` | byte equality of two buffers |
+//! | [`rt_check`] | `(ctx, node: u32) -> u8` | a field check through the shared operator code |
+//! | [`rt_interp_node`] | `(ctx, node: u32) -> u8` | a node through the reference interpreter |
+//! | [`rt_interp_rule`] | `(ctx, rule: u32) -> u8` | a whole rule through the interpreter |
+//!
+//! Helpers never unwind into native code: a panic inside one aborts the process (Rust's
+//! `extern "C"` functions abort on unwinding), which is why they are written to never panic
+//! on any event or program content (indices come from the program the code was compiled from).
+
+use std::ffi::c_void;
+use std::mem::offset_of;
+
+use rulec::event::{Event, Val, Values};
+use rulec::interp::ops::{self, RhsRef};
+use rulec::interp::Interpreter;
+use rulec::lower::{Node, OperandIr, Program, RhsIr};
+
+/// Field missing for this event (every check is false, §3.4).
+pub const KIND_MISSING: u32 = 0;
+/// One unsigned integer value, in `num`.
+pub const KIND_U64: u32 = 1;
+/// One signed integer value, in `num` (two's complement).
+pub const KIND_I64: u32 = 2;
+/// One string value, bytes at `ptr`/`len`.
+pub const KIND_STR: u32 = 3;
+/// One boolean value, in `num` (0/1).
+pub const KIND_BOOL: u32 = 4;
+/// Anything else (several values, no value, buffers, floats, addresses): helpers only.
+pub const KIND_OTHER: u32 = 5;
+
+/// One cached field extraction. `#[repr(C)]`: native code reads `epoch`, `kind`, `num`, `ptr`
+/// and `len` at the offsets in [`SlotLayout`].
+#[repr(C)]
+pub struct Slot {
+    /// Event epoch this slot was filled for.
+    pub epoch: u32,
+    /// One of the `KIND_*` constants.
+    pub kind: u32,
+    /// Integer or boolean value when `kind` is `KIND_U64`, `KIND_I64` or `KIND_BOOL`.
+    pub num: u64,
+    /// String bytes when `kind` is `KIND_STR` (points into `values`).
+    pub ptr: *const u8,
+    /// String length when `kind` is `KIND_STR`.
+    pub len: u64,
+    /// The extracted values (owned; `None` when missing). Not read by native code.
+    pub values: Option<Values>,
+}
+
+impl Slot {
+    /// An empty slot (never valid: epochs start at 1).
+    pub fn empty() -> Slot {
+        Slot {
+            epoch: 0,
+            kind: KIND_MISSING,
+            num: 0,
+            ptr: std::ptr::null(),
+            len: 0,
+            values: None,
+        }
+    }
+
+    /// Stores an extraction and derives the native view of it.
+    pub fn set(&mut self, epoch: u32, values: Option<Values>) {
+        self.epoch = epoch;
+        self.values = values;
+        self.num = 0;
+        self.ptr = std::ptr::null();
+        self.len = 0;
+        self.kind = match self.values.as_deref() {
+            None => KIND_MISSING,
+            Some([Val::U64(v)]) => {
+                self.num = *v;
+                KIND_U64
+            }
+            Some([Val::I64(v)]) => {
+                self.num = *v as u64;
+                KIND_I64
+            }
+            Some([Val::Bool(b)]) => {
+                self.num = u64::from(*b);
+                KIND_BOOL
+            }
+            Some([Val::Str(s)]) => {
+                self.ptr = s.as_ptr();
+                self.len = s.len() as u64;
+                KIND_STR
+            }
+            Some(_) => KIND_OTHER,
+        };
+    }
+}
+
+/// Byte offsets of the [`Slot`] fields native code reads.
+pub struct SlotLayout;
+
+impl SlotLayout {
+    /// Size of one slot (array stride).
+    pub const SIZE: usize = std::mem::size_of::<Slot>();
+    /// `epoch: u32`.
+    pub const EPOCH: i32 = offset_of!(Slot, epoch) as i32;
+    /// `kind: u32`.
+    pub const KIND: i32 = offset_of!(Slot, kind) as i32;
+    /// `num: u64`.
+    pub const NUM: i32 = offset_of!(Slot, num) as i32;
+    /// `ptr: *const u8`.
+    pub const PTR: i32 = offset_of!(Slot, ptr) as i32;
+    /// `len: u64`.
+    pub const LEN: i32 = offset_of!(Slot, len) as i32;
+}
+
+/// The context native code receives. `#[repr(C)]`, offsets in [`CtxLayout`].
+#[repr(C)]
+pub struct Ctx {
+    /// Field cache, one slot per program field.
+    pub slots: *mut Slot,
+    /// Shared-node memo bytes.
+    pub memo: *mut u8,
+    /// Output buffer for matching rule indices (capacity: number of rules).
+    pub out: *mut u32,
+    /// Current event epoch (never 0).
+    pub epoch: u32,
+    /// Padding.
+    pub pad: u32,
+    /// The Rust side, an `Env` (opaque to native code).
+    pub env: *mut c_void,
+}
+
+/// Byte offsets of the [`Ctx`] fields native code reads.
+pub struct CtxLayout;
+
+impl CtxLayout {
+    /// `slots`.
+    pub const SLOTS: i32 = offset_of!(Ctx, slots) as i32;
+    /// `memo`.
+    pub const MEMO: i32 = offset_of!(Ctx, memo) as i32;
+    /// `out`.
+    pub const OUT: i32 = offset_of!(Ctx, out) as i32;
+    /// `epoch`.
+    pub const EPOCH: i32 = offset_of!(Ctx, epoch) as i32;
+}
+
+/// What helpers need from the Rust side during one evaluation.
+pub struct Env<'p, 'e, 'i> {
+    /// The program the code was compiled from.
+    pub prog: &'p Program,
+    /// The event being evaluated.
+    pub ev: &'e dyn Event,
+    /// The fallback interpreter.
+    pub interp: &'i mut Interpreter<'p>,
+    /// Whether the interpreter's memo was started for this event.
+    pub interp_started: bool,
+    /// Helper calls that went to the interpreter (metrics).
+    pub interp_calls: u64,
+}
+
+/// Addresses of the helpers, in the order of the table in the module docs.
+#[derive(Debug, Clone, Copy)]
+pub struct Helpers {
+    /// [`rt_fill`].
+    pub fill: usize,
+    /// [`rt_bytes_eq`].
+    pub bytes_eq: usize,
+    /// [`rt_check`].
+    pub check: usize,
+    /// [`rt_interp_node`].
+    pub interp_node: usize,
+    /// [`rt_interp_rule`].
+    pub interp_rule: usize,
+}
+
+impl Helpers {
+    /// The helper table of this process.
+    pub fn get() -> Helpers {
+        Helpers {
+            fill: rt_fill as *const () as usize,
+            bytes_eq: rt_bytes_eq as *const () as usize,
+            check: rt_check as *const () as usize,
+            interp_node: rt_interp_node as *const () as usize,
+            interp_rule: rt_interp_rule as *const () as usize,
+        }
+    }
+}
+
+/// The environment behind a context.
+///
+/// # Safety
+/// `ctx` must point to a live [`Ctx`] whose `env` points to a live [`Env`] that nothing else
+/// borrows for the duration of the returned reference (true while the evaluator runs native
+/// code: it holds no reference of its own to either).
+unsafe fn env<'a>(ctx: *mut Ctx) -> &'a mut Env<'a, 'a, 'a> {
+    // SAFETY: guaranteed by the caller (see above).
+    unsafe { &mut *((*ctx).env as *mut Env<'a, 'a, 'a>) }
+}
+
+/// The slot of `field`, filled for the current event.
+///
+/// # Safety
+/// As for [`env`]; `field` must be below the program's field count (the length of the slot
+/// array).
+unsafe fn filled_slot<'a>(ctx: *mut Ctx, field: u32) -> &'a Slot {
+    // SAFETY: `slots` has one entry per program field and `field` is in range (caller).
+    let slot = unsafe { &mut *(*ctx).slots.add(field as usize) };
+    // SAFETY: `ctx` is live (caller).
+    let epoch = unsafe { (*ctx).epoch };
+    if slot.epoch != epoch {
+        // SAFETY: as above; the env is not otherwise borrowed here.
+        let e = unsafe { env(ctx) };
+        let values = e
+            .prog
+            .fields
+            .get(field as usize)
+            .and_then(|f| e.ev.extract(f));
+        slot.set(epoch, values);
+    }
+    slot
+}
+
+/// Fills the slot of `field` for the current event.
+///
+/// # Safety
+/// Called by native code with the context it was given and a field index of its program.
+pub unsafe extern "C" fn rt_fill(ctx: *mut Ctx, field: u32) {
+    // SAFETY: forwarded caller contract.
+    unsafe {
+        filled_slot(ctx, field);
+    }
+}
+
+/// `a[..len] == b[..len]`.
+///
+/// # Safety
+/// `a` and `b` must be valid for reads of `len` bytes (a string slot and a constant owned by
+/// the compiled program, both compared only after their lengths matched).
+pub unsafe extern "C" fn rt_bytes_eq(a: *const u8, b: *const u8, len: u64) -> u8 {
+    // SAFETY: caller contract.
+    let (a, b) = unsafe {
+        (
+            std::slice::from_raw_parts(a, len as usize),
+            std::slice::from_raw_parts(b, len as usize),
+        )
+    };
+    u8::from(a == b)
+}
+
+/// Evaluates the check `node` (a field LHS) with the shared operator semantics.
+///
+/// # Safety
+/// Called by native code with its context and a node index of its program.
+pub unsafe extern "C" fn rt_check(ctx: *mut Ctx, node: u32) -> u8 {
+    // SAFETY: caller contract; the borrow ends before `filled_slot` borrows the slots.
+    let prog = unsafe { env(ctx) }.prog;
+    let Some(Node::Check(c)) = prog.nodes.get(node as usize) else {
+        return 0;
+    };
+    let Some(OperandIr::Field(f)) = prog.operands.get(c.lhs.0 as usize) else {
+        // SAFETY: caller contract.
+        return unsafe { rt_interp_node(ctx, node) };
+    };
+    // SAFETY: field ids of the program index the slot array.
+    let lhs = unsafe { filled_slot(ctx, f.0) };
+    let Some(l) = lhs.values.as_deref() else {
+        return 0;
+    };
+    let Some(op) = c.op else {
+        return 1;
+    };
+    let list = c.lhs_ty.is_list;
+    let r = match &c.rhs {
+        RhsIr::None => false,
+        RhsIr::Values(v) => ops::eval_check(op, c.modifier, list, l, RhsRef::Vals(v)),
+        RhsIr::Set(s) => ops::eval_check(op, c.modifier, list, l, RhsRef::Set(s)),
+        RhsIr::Regex(r) => ops::eval_check(op, c.modifier, list, l, RhsRef::Regex(r)),
+        RhsIr::PMatch(p) => ops::eval_check(op, c.modifier, list, l, RhsRef::PMatch(p)),
+        RhsIr::Operand(_) => {
+            // SAFETY: caller contract.
+            return unsafe { rt_interp_node(ctx, node) };
+        }
+    };
+    u8::from(r)
+}
+
+/// Evaluates `node` with the reference interpreter (transformers, `val()`, deep trees).
+///
+/// # Safety
+/// Called by native code with its context and a node index of its program.
+pub unsafe extern "C" fn rt_interp_node(ctx: *mut Ctx, node: u32) -> u8 {
+    // SAFETY: caller contract.
+    let e = unsafe { env(ctx) };
+    if node as usize >= e.prog.nodes.len() {
+        return 0;
+    }
+    start_interp(e);
+    e.interp_calls += 1;
+    u8::from(e.interp.eval(e.ev, rulec::lower::ExprId(node)))
+}
+
+/// Evaluates rule `rule` with the reference interpreter (rules the JIT did not compile).
+///
+/// # Safety
+/// Called by native code with its context and a rule index of its program.
+pub unsafe extern "C" fn rt_interp_rule(ctx: *mut Ctx, rule: u32) -> u8 {
+    // SAFETY: caller contract.
+    let e = unsafe { env(ctx) };
+    let Some(r) = e.prog.rules.get(rule as usize) else {
+        return 0;
+    };
+    start_interp(e);
+    e.interp_calls += 1;
+    u8::from(e.interp.eval(e.ev, r.root))
+}
+
+fn start_interp(e: &mut Env<'_, '_, '_>) {
+    if !e.interp_started {
+        e.interp.begin_event();
+        e.interp_started = true;
+    }
+}

@@ -1,0 +1,214 @@
+use rulec::condition::{parse, ParseOptions};
+use rulec::event::{FieldMapEvent, FixtureValue};
+use rulec::interp::Interpreter;
+use rulec::load::Priority;
+use rulec::lower::{Builder, Program};
+use rulec::schema::Registry;
+use rulec::span::FileId;
+use rulec::typeck::check_condition;
+
+use super::translate::TierCounts;
+use super::{JitEvaluator, JitProgram};
+
+/// A syscall program with one rule per `(condition, event types)`.
+fn program(rules: &[(&str, Option<&[&str]>)]) -> Program {
+    let s = Registry::get().source("syscall").expect("syscall schema");
+    let mut b = Builder::new(s);
+    for (i, (cond, types)) in rules.iter().enumerate() {
+        let ast = parse(cond, FileId::default(), &ParseOptions::default()).expect("parses");
+        let checked = check_condition(s, &ast);
+        assert!(checked.errors.is_empty(), "{cond}: {:?}", checked.errors);
+        b.add_rule(
+            &format!("r{i}"),
+            Priority::Warning,
+            Vec::new(),
+            &ast,
+            Some(&checked.typed),
+            "",
+            types.map(|t| t.iter().map(|s| (*s).to_owned()).collect()),
+        )
+        .expect("lowers");
+    }
+    b.finish()
+}
+
+fn ev(pairs: &[(&str, &str)]) -> FieldMapEvent {
+    FieldMapEvent::syscall(pairs.iter().copied())
+}
+
+/// JIT and interpreter results on every event, asserting they agree.
+fn both(prog: &Program, events: &[FieldMapEvent]) -> Vec<Vec<u32>> {
+    let jit = JitProgram::compile(prog).expect("compiles");
+    let mut je = JitEvaluator::new(&jit, prog);
+    let mut it = Interpreter::new(prog);
+    events
+        .iter()
+        .map(|e| {
+            let want: Vec<u32> = it.matching_rules(e).into_iter().map(|r| r as u32).collect();
+            let got = je.matching_rules(e).to_vec();
+            assert_eq!(got, want, "on {e:?}");
+            got
+        })
+        .collect()
+}
+
+#[test]
+fn native_tiers_and_results() {
+    let prog = program(&[
+        ("proc.name = bash and proc.pid > 10", None),
+        ("evt.rawres < 0 or user.uid = 0", None),
+        ("proc.name exists and not proc.name != sh", None),
+        ("evt.failed = true", None),
+    ]);
+    let jit = JitProgram::compile(&prog).expect("compiles");
+    assert_eq!(
+        jit.stats.tiers,
+        TierCounts {
+            native: 7,
+            helper: 0,
+            interp: 0
+        }
+    );
+    assert_eq!(jit.stats.rules_native, 4);
+    let events = [
+        ev(&[
+            ("evt.type", "openat"),
+            ("proc.name", "bash"),
+            ("proc.pid", "11"),
+        ]),
+        ev(&[
+            ("proc.name", "bash"),
+            ("proc.pid", "10"),
+            ("evt.rawres", "-2"),
+        ]),
+        ev(&[
+            ("proc.name", "sh"),
+            ("user.uid", "0"),
+            ("evt.failed", "true"),
+        ]),
+        ev(&[("evt.rawres", "5"), ("user.uid", "1000")]),
+        ev(&[]),
+    ];
+    assert_eq!(
+        both(&prog, &events),
+        vec![vec![0], vec![1], vec![1, 2, 3], vec![], vec![]]
+    );
+}
+
+#[test]
+fn several_values_fall_back_to_the_helper() {
+    // A scalar field with several candidate values (ancestor fields without index) is not one
+    // value of the native kind: the helper evaluates it.
+    let prog = program(&[("proc.aname = init", None), ("proc.name = a", None)]);
+    let mut e = ev(&[("proc.name", "a")]);
+    e.fields.insert(
+        "proc.aname".into(),
+        FixtureValue::Many(vec!["bash".into(), "init".into()]),
+    );
+    let mut e2 = ev(&[]);
+    e2.fields.insert(
+        "proc.name".into(),
+        FixtureValue::Many(vec!["b".into(), "a".into()]),
+    );
+    assert_eq!(both(&prog, &[e, e2]), vec![vec![0, 1], vec![1]]);
+}
+
+#[test]
+fn helper_and_interpreter_tiers() {
+    let prog = program(&[
+        ("proc.name in (bash, sh) and fd.name startswith /etc", None),
+        ("tolower(proc.name) = bash", None),
+        ("proc.name = val(proc.pname)", None),
+        ("proc.name glob 'b*'", None),
+    ]);
+    let jit = JitProgram::compile(&prog).expect("compiles");
+    assert_eq!(
+        jit.stats.tiers,
+        TierCounts {
+            native: 0,
+            helper: 3,
+            interp: 2
+        }
+    );
+    let events = [
+        ev(&[
+            ("proc.name", "BASH"),
+            ("fd.name", "/etc/passwd"),
+            ("proc.pname", "BASH"),
+        ]),
+        ev(&[("proc.name", "bash"), ("fd.name", "/etc/passwd")]),
+        ev(&[("proc.name", "sh"), ("proc.pname", "sh")]),
+    ];
+    assert_eq!(
+        both(&prog, &events),
+        vec![vec![1, 2], vec![0, 1, 3], vec![2]]
+    );
+    let jit2 = JitProgram::compile(&prog).expect("compiles");
+    let mut je = JitEvaluator::new(&jit2, &prog);
+    je.matching_rules(&events[0]);
+    assert_eq!(je.counters.interp_calls, 2);
+}
+
+#[test]
+fn event_type_groups_and_shared_nodes() {
+    let shared = "(proc.name = bash or proc.name = sh)";
+    let c1 = format!("{shared} and fd.name = /etc/shadow");
+    let c2 = format!("{shared} and proc.pid = 1");
+    let prog = program(&[
+        (&c1, Some(&["openat", "open"])),
+        (&c2, Some(&["execve"])),
+        (shared, None),
+    ]);
+    assert!(prog.memo_slots > 0, "the shared subtree gets a memo slot");
+    let events = [
+        ev(&[
+            ("evt.type", "openat"),
+            ("proc.name", "sh"),
+            ("fd.name", "/etc/shadow"),
+            ("proc.pid", "1"),
+        ]),
+        ev(&[
+            ("evt.type", "execve"),
+            ("proc.name", "sh"),
+            ("fd.name", "/etc/shadow"),
+            ("proc.pid", "1"),
+        ]),
+        ev(&[("evt.type", "close"), ("proc.name", "bash")]),
+        ev(&[("proc.name", "zsh")]),
+    ];
+    assert_eq!(
+        both(&prog, &events),
+        vec![vec![0, 2], vec![1, 2], vec![2], vec![]]
+    );
+}
+
+#[test]
+fn other_sources_match_nothing() {
+    let prog = program(&[("proc.name exists", None)]);
+    let jit = JitProgram::compile(&prog).expect("compiles");
+    let mut je = JitEvaluator::new(&jit, &prog);
+    let mut e = ev(&[("proc.name", "x")]);
+    e.source = "k8s_audit".into();
+    assert!(je.matching_rules(&e).is_empty());
+}
+
+#[test]
+fn epoch_wrap_invalidates_slots() {
+    let prog = program(&[("proc.name = a", None)]);
+    let jit = JitProgram::compile(&prog).expect("compiles");
+    let mut je = JitEvaluator::new(&jit, &prog);
+    assert_eq!(je.matching_rules(&ev(&[("proc.name", "a")])), &[0]);
+    je.epoch = u32::MAX;
+    assert_eq!(je.matching_rules(&ev(&[("proc.name", "b")])), &[] as &[u32]);
+    assert_eq!(je.epoch, 1, "wrapped past 0");
+    assert_eq!(je.matching_rules(&ev(&[("proc.name", "a")])), &[0]);
+}
+
+#[test]
+#[should_panic(expected = "does not belong")]
+fn evaluator_refuses_a_foreign_program() {
+    let a = program(&[("proc.name = a", None)]);
+    let b = program(&[("proc.name = a", None), ("proc.pid = 1", None)]);
+    let jit = JitProgram::compile(&a).expect("compiles");
+    let _ = JitEvaluator::new(&jit, &b);
+}
