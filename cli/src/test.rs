@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
@@ -60,54 +60,17 @@ struct FileRun {
     results: Vec<TestResult>,
 }
 
-/// Removes `.` and `a/..` components without touching the file system.
-fn normalize(p: &Path) -> PathBuf {
-    let mut out: Vec<Component<'_>> = Vec::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    if out.is_empty() {
-        PathBuf::from(".")
-    } else {
-        out.iter().collect()
-    }
-}
-
 fn resolve_rules(tf: &TestFile, search: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    for r in &tf.rules {
-        let p = Path::new(&r.path);
-        let candidates: Vec<PathBuf> = if p.is_absolute() {
-            vec![p.to_path_buf()]
-        } else {
-            std::iter::once(tf.dir.join(p))
-                .chain(search.iter().map(|d| d.join(p)))
-                .collect()
-        };
-        match candidates.iter().find(|c| c.is_file()) {
-            Some(c) => out.push(normalize(c)),
-            None => {
-                let looked: Vec<String> = candidates
-                    .iter()
-                    .map(|c| normalize(c).display().to_string())
-                    .collect();
-                return Err(format!(
-                    "{}:{}: error: rules file `{}` not found (looked in: {}); pass --rules-path DIR or set {RULES_PATH_ENV}",
-                    tf.name,
-                    r.line,
-                    r.path,
-                    looked.join(", ")
-                ));
-            }
-        }
-    }
-    Ok(out)
+    tf.resolve_rules(search).map_err(|e| {
+        let looked: Vec<String> = e.looked.iter().map(|c| c.display().to_string()).collect();
+        format!(
+            "{}:{}: error: rules file `{}` not found (looked in: {}); pass --rules-path DIR or set {RULES_PATH_ENV}",
+            tf.name,
+            e.entry.line,
+            e.entry.path,
+            looked.join(", ")
+        )
+    })
 }
 
 fn run_file(path: &Path, cli_rules: &[PathBuf], search: &[PathBuf]) -> (FileRun, Option<Coverage>) {
@@ -265,31 +228,7 @@ fn quote_list(v: &[String]) -> String {
 
 /// The human description of a failure (several lines, indented by two spaces).
 fn describe(f: &Failure) -> String {
-    match f {
-        Failure::DidNotFire(r) => format!("- {r}    (expected to fire, did not)"),
-        Failure::Fired(r) => format!("+ {r}    (fired, expected not to)"),
-        Failure::UnknownRule(r) => {
-            format!("! unknown rule `{r}`: no loaded rules file defines it")
-        }
-        Failure::InactiveRule(r) => {
-            format!("! rule `{r}` is disabled or did not compile, so it cannot fire")
-        }
-        Failure::NoRulesForSource(s) => format!("! no loaded rule has source `{s}`"),
-        Failure::OutputFields { rule, mismatches } => {
-            let mut s = format!("~ output fields of `{rule}`:");
-            for (field, exp, act) in mismatches {
-                let _ = write!(
-                    s,
-                    "\n      {field}: expected {exp:?}, got {}",
-                    act.iter()
-                        .map(|a| format!("{a:?}"))
-                        .collect::<Vec<_>>()
-                        .join(" | ")
-                );
-            }
-            s
-        }
-    }
+    f.to_string()
 }
 
 fn human(

@@ -17,6 +17,16 @@ pub struct Options {
     pub evt_num_invariant: bool,
 }
 
+impl Options {
+    /// The options a load with `opts` uses: the `evt.num` invariant for engines newer than
+    /// Falco 0.44.1 (libs master behaviour).
+    pub fn for_load(opts: &crate::LoadOptions) -> Options {
+        Options {
+            evt_num_invariant: opts.engine_version > crate::load::Version(0, 62, 0),
+        }
+    }
+}
+
 /// The event types a condition may match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventTypes {

@@ -2,16 +2,18 @@
 
 #![allow(deprecated)] // `DocumentSymbol::deprecated` is a required field of ls-types
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
-use rulec::condition::ast::{Expr, ExprKind, Operand, Rhs};
+use rulec::condition::ast::ExprKind;
 use rulec::condition::{self, TokenKind};
 use rulec::diag::Severity;
+use rulec::evttype::{self, EventTypes};
 use rulec::load::Priority;
 use rulec::span::{FileId, Span};
 use tower_lsp_server::ls_types::*;
 
 use crate::index::Kind;
+use crate::ruletests::{self, TestIndex};
 use crate::world::{Snapshot, Symbol};
 
 /// Item keys accepted by the loader, per kind.
@@ -22,28 +24,6 @@ const TOP_KEYS: &[&str] = &[
     "list",
     "required_engine_version",
     "required_plugin_versions",
-];
-const OPERATORS: &[&str] = &[
-    "=",
-    "==",
-    "!=",
-    "<",
-    "<=",
-    ">",
-    ">=",
-    "contains",
-    "icontains",
-    "bcontains",
-    "startswith",
-    "bstartswith",
-    "endswith",
-    "glob",
-    "iglob",
-    "regex",
-    "in",
-    "intersects",
-    "pmatch",
-    "exists",
 ];
 
 /// Semantic token types, in legend order.
@@ -307,110 +287,6 @@ pub fn workspace_symbols(s: &Snapshot, query: &str) -> Vec<WorkspaceSymbol> {
 // ---------------------------------------------------------------------------------------
 // Hover
 
-/// A set of event names: `Only(names)` or `AllExcept(names)` (the universe is unknown here).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EventSet {
-    Only(BTreeSet<String>),
-    AllExcept(BTreeSet<String>),
-}
-
-impl EventSet {
-    fn all() -> Self {
-        EventSet::AllExcept(BTreeSet::new())
-    }
-    fn complement(self) -> Self {
-        match self {
-            EventSet::Only(a) => EventSet::AllExcept(a),
-            EventSet::AllExcept(a) => EventSet::Only(a),
-        }
-    }
-    fn inter(self, o: Self) -> Self {
-        use EventSet::*;
-        match (self, o) {
-            (Only(a), Only(b)) => Only(&a & &b),
-            (Only(a), AllExcept(b)) | (AllExcept(b), Only(a)) => Only(&a - &b),
-            (AllExcept(a), AllExcept(b)) => AllExcept(&a | &b),
-        }
-    }
-    fn union(self, o: Self) -> Self {
-        use EventSet::*;
-        match (self, o) {
-            (Only(a), Only(b)) => Only(&a | &b),
-            (Only(a), AllExcept(b)) | (AllExcept(b), Only(a)) => AllExcept(&b - &a),
-            (AllExcept(a), AllExcept(b)) => AllExcept(&a & &b),
-        }
-    }
-}
-
-/// The event types a resolved condition may match (spec §4 at the level of event names).
-pub fn event_types(e: &Expr) -> EventSet {
-    fn go(e: &Expr, neg: bool) -> EventSet {
-        match &e.kind {
-            ExprKind::And(c) => {
-                let sets = c.iter().map(|x| go(x, neg));
-                if neg {
-                    sets.reduce(EventSet::union)
-                } else {
-                    sets.reduce(EventSet::inter)
-                }
-                .unwrap_or_else(EventSet::all)
-            }
-            ExprKind::Or(c) => {
-                let sets = c.iter().map(|x| go(x, neg));
-                if neg {
-                    sets.reduce(EventSet::inter)
-                } else {
-                    sets.reduce(EventSet::union)
-                }
-                .unwrap_or_else(EventSet::all)
-            }
-            ExprKind::Not(x) => go(x, !neg),
-            ExprKind::Identifier(_) => EventSet::all(),
-            ExprKind::Unary { lhs } => {
-                let codes =
-                    matches!(lhs, Operand::Field(f) if f.arg.is_none() && is_evt_type(&f.name));
-                if codes && neg {
-                    EventSet::Only(BTreeSet::new())
-                } else {
-                    EventSet::all()
-                }
-            }
-            ExprKind::Binary { lhs, op, rhs } => {
-                let Operand::Field(field) = lhs else {
-                    return EventSet::all();
-                };
-                let kind = op.kind;
-                use rulec::condition::OpKind;
-                if field.arg.is_some()
-                    || !is_evt_type(&field.name)
-                    || op.modifier.is_some()
-                    || !matches!(kind, OpKind::Eq | OpKind::Ne | OpKind::In)
-                {
-                    return EventSet::all();
-                }
-                let names: BTreeSet<String> = match rhs {
-                    Rhs::Value(v) => [v.text.clone()].into(),
-                    Rhs::List(l) => l.items.iter().map(|v| v.text.clone()).collect(),
-                    _ => return EventSet::all(),
-                };
-                let mut set = EventSet::Only(names);
-                if neg {
-                    set = set.complement();
-                }
-                if kind == OpKind::Ne {
-                    set = set.complement();
-                }
-                set
-            }
-        }
-    }
-    go(e, false)
-}
-
-fn is_evt_type(name: &str) -> bool {
-    name == "evt.type" || name == "syscall.type"
-}
-
 fn fence(code: &str) -> String {
     format!("```falco\n{}\n```\n", code.trim_end())
 }
@@ -479,6 +355,12 @@ pub fn hover_markdown(s: &Snapshot, sym: &Symbol) -> Option<String> {
                     md.push_str("\nExpansion:\n");
                     md.push_str(&fence(&cut(&expanded, 2000)));
                 }
+                // Only when the macro selects event types: most macros do not.
+                let et = evttype::resolve(ast, evttype::Options::for_load(&s.options));
+                if et.events != EventTypes::all().events {
+                    md.push_str("\nWhen used in a `syscall` rule:\n");
+                    md.push_str(&describe_event_types(&et));
+                }
             }
             md.push('\n');
             md.push_str(&def_line(s, sym));
@@ -517,16 +399,13 @@ pub fn hover_markdown(s: &Snapshot, sym: &Symbol) -> Option<String> {
                 let tags: Vec<&str> = r.tags.iter().map(String::as_str).collect();
                 md.push_str(&format!("- tags: {}\n", tags.join(", ")));
             }
-            let compiled = s.compiled.rules.iter().find(|c| c.rule == i);
-            if let Some(ast) = compiled.and_then(|c| c.ast.as_ref()) {
-                if r.source == "syscall" {
-                    md.push_str(&format!(
-                        "- event types: {}\n",
-                        describe_events(&event_types(ast))
-                    ));
+            match s.compiled.rules.iter().find(|c| c.rule == i) {
+                Some(c) => {
+                    if let Some(et) = &c.event_types {
+                        md.push_str(&describe_event_types(et));
+                    }
                 }
-            } else if compiled.is_none() {
-                md.push_str("- not compiled (source not loaded)\n");
+                None => md.push_str("- not compiled (source not loaded)\n"),
             }
             md.push('\n');
             md.push_str(&fence(r.cond.as_str()));
@@ -537,26 +416,39 @@ pub fn hover_markdown(s: &Snapshot, sym: &Symbol) -> Option<String> {
     Some(md)
 }
 
-/// `open, openat` / `all except …` / `all (no evt.type restriction)`.
-pub fn describe_events(e: &EventSet) -> String {
-    match e {
-        EventSet::Only(a) if a.is_empty() => "none (the condition can never match)".into(),
-        EventSet::Only(a) => a
-            .iter()
-            .map(|n| format!("`{n}`"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        EventSet::AllExcept(a) if a.is_empty() => {
-            "all (no `evt.type` restriction: significant performance penalty)".into()
-        }
-        EventSet::AllExcept(a) => format!(
-            "all except {}",
-            a.iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+/// At most this many event or syscall names are listed in a hover.
+const MAX_LISTED: usize = 40;
+
+fn listed<T>(items: &[T], show: impl Fn(&T) -> String) -> String {
+    let mut out: Vec<String> = items.iter().take(MAX_LISTED).map(show).collect();
+    if items.len() > MAX_LISTED {
+        out.push(format!("… {} more", items.len() - MAX_LISTED));
     }
+    out.join(", ")
+}
+
+/// The event types and x86_64 syscalls of a condition (the compiler's event-type resolution,
+/// as `falco-rulec explain` shows them), as markdown list items.
+pub fn describe_event_types(et: &EventTypes) -> String {
+    let all = EventTypes::all();
+    if et.events == all.events {
+        return format!(
+            "- event types: all ({} codes): no `evt.type` restriction, a significant performance penalty\n",
+            et.events.len()
+        );
+    }
+    if et.is_empty() {
+        return "- event types: none (the condition can never match)\n".to_owned();
+    }
+    let names = et.names();
+    let sys = et.syscall_list();
+    format!(
+        "- event types ({}): {}\n- syscalls ({}): {}\n",
+        names.len(),
+        listed(&names, |n| format!("`{n}`")),
+        sys.len(),
+        listed(&sys, |(n, nr)| format!("`{n}` ({nr})")),
+    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -637,6 +529,11 @@ pub fn completion(s: &Snapshot, f: usize, pos: Position) -> Vec<CompletionItem> 
         }
     }
 
+    // After a field: its operators.
+    if let Some(ops) = operator_completion(s, f, off) {
+        return ops;
+    }
+
     // Inside a condition.
     let in_cond = idx
         .items
@@ -714,6 +611,114 @@ pub fn source_at(s: &Snapshot, f: usize, off: u32) -> String {
         .iter()
         .find_map(rule_source)
         .unwrap_or_else(|| "syscall".into())
+}
+
+/// The field (name, bracket argument) the cursor follows, separated by blanks, in a
+/// condition; `None` when the cursor does not follow a field.
+fn field_before(s: &Snapshot, f: usize, off: u32) -> Option<(String, Option<String>)> {
+    let text = s.text(f);
+    let idx = &s.index[f];
+    let toks = &idx.tokens;
+    let last = toks.iter().rposition(|t| t.range.1 <= off)?;
+    let end = toks[last].range.1;
+    let gap = text.get(end as usize..off as usize)?;
+    if gap.is_empty() || !gap.chars().all(char::is_whitespace) {
+        return None;
+    }
+    // A line break is fine only inside the condition (not on the next key's line).
+    if gap.contains(['\n', '\r'])
+        && !idx
+            .items
+            .iter()
+            .any(|it| it.condition_range.is_some_and(|r| r.0 <= end && off <= r.1))
+    {
+        return None;
+    }
+    match toks[last].kind {
+        TokenKind::FieldName => Some((toks[last].text.clone(), None)),
+        TokenKind::RBracket => {
+            let lb = toks[..last]
+                .iter()
+                .rposition(|t| t.kind == TokenKind::LBracket)?;
+            let name = toks.get(lb.checked_sub(1)?)?;
+            if name.kind != TokenKind::FieldName || name.range.1 != toks[lb].range.0 {
+                return None;
+            }
+            let arg = text.get(toks[lb].range.1 as usize..toks[last].range.0 as usize)?;
+            let arg = arg.trim().trim_matches(['"', '\'']);
+            Some((name.text.clone(), Some(arg.to_owned())))
+        }
+        _ => None,
+    }
+}
+
+/// After a field in a condition: the operators valid for the field's type and list-ness
+/// (`operators.json`, through [`rulec::schema`]), each with what its right-hand side takes.
+fn operator_completion(s: &Snapshot, f: usize, off: u32) -> Option<Vec<CompletionItem>> {
+    let (name, arg) = field_before(s, f, off)?;
+    let source = source_at(s, f, off);
+    let reg = rulec::schema::Registry::get();
+    let ops = &reg.ops;
+    let resolved = reg
+        .source(&source)
+        .and_then(|src| src.lookup(&name, arg.as_deref()).ok());
+    let (accepted, ty, literal) = match resolved {
+        Some(r) => {
+            let mut ty = r.ty.name().to_owned();
+            if r.is_list {
+                ty.push_str(" (list)");
+            }
+            let literal = ops.types.get(r.ty as usize).map(|t| t.rhs_literal.as_str());
+            (ops.accepted(r.ty, r.is_list), ty, literal)
+        }
+        None => (
+            ops.operators.iter().collect(),
+            format!("unknown field for `{source}`"),
+            None,
+        ),
+    };
+    Some(
+        accepted
+            .into_iter()
+            .enumerate()
+            .map(|(rank, o)| {
+                // What the operator takes; when that is any value (`=`, `<`: "single value,
+                // val()/transformer"), how the field's type parses one.
+                let own = o
+                    .rhs_refers_to()
+                    .and_then(|r| ops.operator(r))
+                    .map_or(o.rhs.as_deref(), |r| r.rhs.as_deref());
+                let rhs = match (o.parser_group.as_str(), own, literal) {
+                    ("unary", _, _) => None,
+                    ("str" | "num", Some(own), Some(l))
+                        if own.contains("val()") && !l.is_empty() =>
+                    {
+                        Some(l)
+                    }
+                    _ => own,
+                };
+                let detail = match rhs {
+                    Some(rhs) => format!("{ty} · right-hand side: {}", brief(rhs)),
+                    None => format!("{ty} · no right-hand side"),
+                };
+                CompletionItem {
+                    sort_text: Some(format!("{rank:02}")),
+                    documentation: rhs
+                        .filter(|r| brief(r) != *r)
+                        .map(|r| Documentation::String(format!("right-hand side: {r}"))),
+                    ..item(&o.op, CompletionItemKind::OPERATOR, Some(detail))
+                }
+            })
+            .collect(),
+    )
+}
+
+/// `text` without a final parenthesized remark (`signed decimal (parsed64)` → `signed decimal`).
+fn brief(text: &str) -> &str {
+    match text.strip_suffix(')').and_then(|t| t.rfind(" (")) {
+        Some(i) => &text[..i],
+        None => text,
+    }
 }
 
 /// Fields of `source` with their types and descriptions (from [`rulec::schema`]).
@@ -852,13 +857,83 @@ fn condition_completion(s: &Snapshot, before: &str) -> Vec<CompletionItem> {
             ..item(k, CompletionItemKind::KEYWORD, None)
         });
     }
-    for o in OPERATORS {
+    let ops = &rulec::schema::Registry::get().ops;
+    for (i, o) in ops.operators.iter().enumerate() {
         out.push(CompletionItem {
-            sort_text: Some(format!("4{o}")),
-            ..item(o, CompletionItemKind::OPERATOR, Some("operator".into()))
+            sort_text: Some(format!("4{i:02}")),
+            ..item(&o.op, CompletionItemKind::OPERATOR, Some("operator".into()))
         });
     }
     out
+}
+
+// ---------------------------------------------------------------------------------------
+// Code lenses
+
+/// "Run tests" lenses of file `f`: when some rule-test file applies to it (see
+/// [`crate::ruletests`]), one lens at the top running every test of the file, and one above
+/// each rule: `▶ Run N tests` for a rule that tests name, a plain `No tests` label (no
+/// command) for one they do not. No lens at all in a file no test file applies to.
+pub fn code_lenses(s: &Snapshot, f: usize, tests: &TestIndex) -> Vec<CodeLens> {
+    let Some(path) = crate::world::uri_path(&s.uris[f]) else {
+        return Vec::new();
+    };
+    let path = ruletests::canonical(&path);
+    let applicable = tests.tests_of(&path, true, None);
+    if applicable.is_empty() {
+        return Vec::new();
+    }
+    let mut per_rule: HashMap<&str, usize> = HashMap::new();
+    let mut total = 0;
+    for (_, ts) in &applicable {
+        total += ts.len();
+        for t in ts {
+            for r in &t.rules {
+                *per_rule.entry(r.as_str()).or_default() += 1;
+            }
+        }
+    }
+    let run = |title: String, rule: Option<&str>| Command {
+        title,
+        command: ruletests::RUN_COMMAND.to_owned(),
+        arguments: Some(vec![match rule {
+            Some(r) => serde_json::json!({ "uri": s.uris[f], "rule": r }),
+            None => serde_json::json!({ "uri": s.uris[f] }),
+        }]),
+    };
+    let mut out = Vec::new();
+    if total > 0 {
+        out.push(CodeLens {
+            range: Range::default(),
+            command: Some(run(format!("▶ Run all tests of this file ({total})"), None)),
+            data: None,
+        });
+    }
+    for it in s.index[f].items.iter().filter(|it| it.kind == Kind::Rule) {
+        let n = per_rule.get(it.name.as_str()).copied().unwrap_or(0);
+        let command = if n == 0 {
+            Command {
+                title: "No tests".to_owned(),
+                command: String::new(),
+                arguments: None,
+            }
+        } else {
+            run(
+                format!("▶ Run {}", plural(n, "test", "tests")),
+                Some(&it.name),
+            )
+        };
+        out.push(CodeLens {
+            range: s.lsp_range(f, it.name_range.0, it.name_range.1),
+            command: Some(command),
+            data: None,
+        });
+    }
+    out
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 // ---------------------------------------------------------------------------------------

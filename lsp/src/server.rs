@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tower_lsp_server::jsonrpc::{Error, Result};
@@ -9,6 +10,7 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
 use crate::features;
+use crate::ruletests::{self, RunRequest};
 use crate::text::apply_change;
 use crate::workspace::Settings;
 use crate::world::{uri_path, Mode, Snapshot, World};
@@ -18,6 +20,8 @@ pub struct Backend {
     client: Client,
     world: Mutex<World>,
     published: Mutex<HashMap<String, Vec<Diagnostic>>>,
+    /// The client can be asked to request code lenses again (`workspace/codeLens/refresh`).
+    lens_refresh: AtomicBool,
 }
 
 /// Serves the protocol on stdin/stdout until the client exits.
@@ -27,6 +31,7 @@ pub async fn run_stdio() {
         client,
         world: Mutex::new(World::default()),
         published: Mutex::new(HashMap::new()),
+        lens_refresh: AtomicBool::new(false),
     });
     Server::new(stdin, stdout, socket).serve(service).await;
 }
@@ -59,6 +64,60 @@ impl Backend {
         if lock(&self.world).store_exact(generation, exact.clone()) {
             self.publish(&exact, None).await;
         }
+    }
+
+    /// Rescans the rule-test files and asks the client to refresh its code lenses when what
+    /// they test changed.
+    async fn refresh_tests(&self) {
+        let changed = lock(&self.world).refresh_tests();
+        if changed && self.lens_refresh.load(Ordering::Relaxed) {
+            let _ = self.client.code_lens_refresh().await;
+        }
+    }
+
+    /// Builds the run of [`ruletests::RUN_COMMAND`] from its argument
+    /// `{"uri": ..., "rule": ...}`.
+    fn run_request(&self, args: &[serde_json::Value]) -> std::result::Result<RunRequest, String> {
+        let arg = args
+            .first()
+            .ok_or("missing argument `{\"uri\": ..., \"rule\": ...}`")?;
+        let uri = arg
+            .get("uri")
+            .and_then(serde_json::Value::as_str)
+            .ok_or("missing `uri` (the rules file)")?;
+        let rule = match arg.get("rule") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(r) => Some(r.as_str().ok_or("`rule` must be a string")?.to_owned()),
+        };
+        let path = uri_path(uri).ok_or_else(|| format!("`{uri}` is not a file URI"))?;
+        let file = ruletests::canonical(&path);
+        let mut w = lock(&self.world);
+        // Test files created or edited outside the editor since the last rescan count too.
+        w.refresh_tests();
+        let in_model = w.order.iter().any(|u| u == uri);
+        let test_files = w
+            .tests
+            .tests_of(&file, in_model, rule.as_deref())
+            .into_iter()
+            .filter(|(_, t)| !t.is_empty())
+            .map(|(tf, _)| tf.path.clone())
+            .collect();
+        let model = w
+            .files()
+            .into_iter()
+            .filter_map(|(u, name, text)| Some((ruletests::canonical(&uri_path(&u)?), name, text)))
+            .collect();
+        Ok(RunRequest {
+            rule,
+            file,
+            in_model,
+            test_files,
+            open: w.open_texts(),
+            model,
+            search: w.search_path(),
+            roots: w.roots.clone(),
+            options: w.options.clone(),
+        })
     }
 
     /// Publishes the diagnostics of `snap` that differ from the last published ones (and
@@ -144,6 +203,13 @@ fn capabilities() -> ServerCapabilities {
             ..CodeActionOptions::default()
         })),
         document_formatting_provider: Some(OneOf::Left(true)),
+        code_lens_provider: Some(CodeLensOptions {
+            resolve_provider: Some(false),
+        }),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: vec![ruletests::RUN_COMMAND.to_owned()],
+            work_done_progress_options: WorkDoneProgressOptions::default(),
+        }),
         ..ServerCapabilities::default()
     }
 }
@@ -166,6 +232,14 @@ impl LanguageServer for Backend {
             .map(Settings::from_json)
             .unwrap_or_default();
         *lock(&self.world) = World::new(roots, settings);
+        let refresh = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.code_lens.as_ref())
+            .and_then(|c| c.refresh_support)
+            .unwrap_or(false);
+        self.lens_refresh.store(refresh, Ordering::Relaxed);
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
                 name: "falco-rulec-lsp".into(),
@@ -177,6 +251,7 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        lock(&self.world).refresh_tests();
         self.reanalyze_and_publish(None).await;
     }
 
@@ -186,12 +261,16 @@ impl LanguageServer for Backend {
 
     async fn did_open(&self, p: DidOpenTextDocumentParams) {
         let d = p.text_document;
+        let test = ruletests::may_be_test_file(&d.text);
         lock(&self.world).open(d.uri.as_str(), d.text, Some(d.version));
+        if test {
+            self.refresh_tests().await;
+        }
         self.reanalyze_and_publish(Some(&d.uri)).await;
     }
 
     async fn did_change(&self, p: DidChangeTextDocumentParams) {
-        {
+        let test = {
             let mut w = lock(&self.world);
             let uri = p.text_document.uri.as_str().to_owned();
             let Some(doc) = w.docs.get_mut(&uri) else {
@@ -201,12 +280,17 @@ impl LanguageServer for Backend {
                 apply_change(&mut doc.text, c.range, &c.text);
             }
             doc.version = Some(p.text_document.version);
+            ruletests::may_be_test_file(&doc.text)
+        };
+        if test {
+            self.refresh_tests().await;
         }
         self.reanalyze_and_publish(Some(&p.text_document.uri)).await;
     }
 
     async fn did_close(&self, p: DidCloseTextDocumentParams) {
         lock(&self.world).close(p.text_document.uri.as_str());
+        self.refresh_tests().await;
         self.reanalyze_and_publish(None).await;
     }
 
@@ -216,6 +300,7 @@ impl LanguageServer for Backend {
             w.settings = Settings::from_json(&p.settings);
             w.refresh_order();
         }
+        self.refresh_tests().await;
         self.reanalyze_and_publish(None).await;
     }
 
@@ -225,7 +310,13 @@ impl LanguageServer for Backend {
             w.docs.retain(|_, d| d.open);
             w.refresh_order();
         }
+        self.refresh_tests().await;
         self.reanalyze_and_publish(None).await;
+    }
+
+    async fn did_save(&self, _: DidSaveTextDocumentParams) {
+        // Which `rules:` entries resolve may have changed with a new file on disk.
+        self.refresh_tests().await;
     }
 
     async fn goto_definition(
@@ -325,6 +416,39 @@ impl LanguageServer for Backend {
             Some(Ok(edits)) => Ok(Some(edits)),
             Some(Err(msg)) => Err(Error::invalid_params(msg)),
         }
+    }
+
+    async fn code_lens(&self, p: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let w = lock(&self.world);
+        let snap = w.snapshot.clone();
+        Ok(snap
+            .file_of(p.text_document.uri.as_str())
+            .map(|f| features::code_lenses(&snap, f, &w.tests)))
+    }
+
+    async fn execute_command(&self, p: ExecuteCommandParams) -> Result<Option<serde_json::Value>> {
+        if p.command != ruletests::RUN_COMMAND {
+            return Err(Error::invalid_params(format!(
+                "unknown command `{}`",
+                p.command
+            )));
+        }
+        let req = self
+            .run_request(&p.arguments)
+            .map_err(Error::invalid_params)?;
+        let Ok(report) = tokio::task::spawn_blocking(move || req.run()).await else {
+            return Err(Error::internal_error());
+        };
+        let typ = if report.ok() {
+            MessageType::INFO
+        } else if report.failed + report.errors == 0 {
+            MessageType::WARNING
+        } else {
+            MessageType::ERROR
+        };
+        self.client.log_message(typ, report.text()).await;
+        self.client.show_message(typ, report.message(5)).await;
+        Ok(Some(serde_json::to_value(&report).unwrap_or_default()))
     }
 
     async fn code_action(&self, p: CodeActionParams) -> Result<Option<CodeActionResponse>> {

@@ -10,7 +10,8 @@
 //!
 //! "Looks like a rules file": the name ends in `rules.yaml`/`rules.yml`, the file is under a
 //! `rules.d` folder, or a line starts with `- rule:`, `- macro:`, `- list:` or
-//! `- required_engine_version:`.
+//! `- required_engine_version:`. Rule-test files (a mapping with a `tests` key, see
+//! [`crate::ruletests`]) are never rules files, whatever their name.
 
 use std::path::{Path, PathBuf};
 
@@ -19,19 +20,27 @@ use std::path::{Path, PathBuf};
 pub struct Settings {
     /// Ordered globs, or `None` for the default order.
     pub files: Option<Vec<String>>,
+    /// Directories where `rules:` entries of rule-test files are looked up when they are not
+    /// next to the test file (relative to the first workspace folder), like
+    /// `falco-rulec test --rules-path`.
+    pub rules_path: Vec<String>,
+}
+
+fn strings(v: Option<&serde_json::Value>) -> Option<Vec<String>> {
+    v.and_then(|f| f.as_array()).map(|a| {
+        a.iter()
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .collect::<Vec<_>>()
+    })
 }
 
 impl Settings {
-    /// Reads `{ "files": [...] }` or `{ "falcoRulec": { "files": [...] } }`.
+    /// Reads `{ "files": [...], "rulesPath": [...] }`, also under a `falcoRulec` key.
     pub fn from_json(v: &serde_json::Value) -> Settings {
         let v = v.get("falcoRulec").unwrap_or(v);
-        let files = v.get("files").and_then(|f| f.as_array()).map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect::<Vec<_>>()
-        });
         Settings {
-            files: files.filter(|f| !f.is_empty()),
+            files: strings(v.get("files")).filter(|f| !f.is_empty()),
+            rules_path: strings(v.get("rulesPath")).unwrap_or_default(),
         }
     }
 }

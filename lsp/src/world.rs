@@ -19,6 +19,7 @@ use rulec::{Diagnostic, FileResult, LoadOptions};
 use tower_lsp_server::ls_types::Uri;
 
 use crate::index::{FileIndex, Kind, RefKind};
+use crate::ruletests::{self, TestIndex};
 use crate::text::LineIndex;
 use crate::workspace::{self, Settings};
 
@@ -50,6 +51,8 @@ pub struct Snapshot {
     pub stopped_at: Option<usize>,
     /// How the snapshot was compiled.
     pub mode: Option<Mode>,
+    /// The options of the load.
+    pub options: LoadOptions,
 }
 
 /// A named item.
@@ -120,6 +123,7 @@ impl Snapshot {
         let mut s = Snapshot {
             index,
             mode: Some(mode),
+            options: options.clone(),
             ..Snapshot::default()
         };
         for (uri, name, text) in files {
@@ -264,6 +268,8 @@ pub struct World {
     cache: HashMap<String, (String, Arc<FileIndex>)>,
     pub snapshot: Arc<Snapshot>,
     generation: u64,
+    /// The rule-test files of the workspace folders.
+    pub tests: TestIndex,
 }
 
 /// The inputs of an exact (Falco per-file) pass, run after a fast one.
@@ -325,17 +331,24 @@ impl World {
                             }
                         }
                     }
-                    paths.extend(workspace::order_by_globs(root, globs, &all));
+                    paths.extend(
+                        workspace::order_by_globs(root, globs, &all)
+                            .into_iter()
+                            .filter(|p| {
+                                !self
+                                    .text_of_path(p)
+                                    .is_some_and(|t| ruletests::is_test_file(&t))
+                            }),
+                    );
                 }
             }
             None => {
                 for root in &self.roots {
                     for p in workspace::default_candidates(root) {
                         let text = self.text_of_path(&p);
-                        if text
-                            .as_deref()
-                            .is_some_and(|t| workspace::looks_like_rules(&p, t))
-                        {
+                        if text.as_deref().is_some_and(|t| {
+                            workspace::looks_like_rules(&p, t) && !ruletests::is_test_file(t)
+                        }) {
                             paths.push(p);
                         }
                     }
@@ -348,6 +361,7 @@ impl World {
                         Some(p) => {
                             if workspace::is_yaml(&p)
                                 && workspace::looks_like_rules(&p, &doc.text)
+                                && !ruletests::is_test_file(&doc.text)
                                 && !paths.contains(&p)
                             {
                                 paths.push(p);
@@ -463,6 +477,39 @@ impl World {
         if !self.order.iter().any(|u| u == uri) {
             self.refresh_order();
         }
+    }
+
+    /// Directories where `rules:` entries of test files are looked up: the setting
+    /// `rulesPath` (relative to the first workspace folder), then `FALCO_RULEC_RULES_PATH`.
+    pub fn search_path(&self) -> Vec<PathBuf> {
+        let base = self.roots.first().cloned().unwrap_or_default();
+        let mut out: Vec<PathBuf> = self
+            .settings
+            .rules_path
+            .iter()
+            .map(|d| base.join(d))
+            .collect();
+        if let Some(env) = std::env::var_os(ruletests::RULES_PATH_ENV) {
+            out.extend(std::env::split_paths(&env));
+        }
+        out
+    }
+
+    /// Texts of the open documents by canonical path.
+    pub fn open_texts(&self) -> HashMap<PathBuf, String> {
+        self.docs
+            .iter()
+            .filter(|(_, d)| d.open)
+            .filter_map(|(u, d)| Some((ruletests::canonical(&uri_path(u)?), d.text.clone())))
+            .collect()
+    }
+
+    /// Rescans the rule-test files; true when what they test changed.
+    pub fn refresh_tests(&mut self) -> bool {
+        let open = self.open_texts();
+        let search = self.search_path();
+        let roots: Vec<PathBuf> = self.roots.iter().map(|r| ruletests::canonical(r)).collect();
+        self.tests.refresh(&roots, &open, &search)
     }
 
     /// Closes a document: its text is read back from disk.

@@ -165,3 +165,80 @@ fn corpus_edit_typo_then_fix() {
     );
     c.shutdown();
 }
+
+/// The repository's tests of the upstream k8s audit rules (`testdata/corpus-tests`), whose
+/// `rules:` live elsewhere: found through the setting `rulesPath`, as with
+/// `falco-rulec test --rules-path`. The code lens of a rule runs its tests.
+#[test]
+fn corpus_tests_code_lens_with_rules_path() {
+    let Some(dir) = common::corpus() else {
+        return;
+    };
+    let tests = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/corpus-tests");
+    let read = |p: std::path::PathBuf| std::fs::read_to_string(p).unwrap();
+    let rules = read(dir.join("k8s_audit_rules.yaml"));
+    let ws = workspace(
+        "corpus-tests-lens",
+        &[
+            ("upstream/k8s_audit_rules.yaml", rules.clone()),
+            (
+                "corpus-tests/k8s_audit_rules.test.yaml",
+                read(tests.join("k8s_audit_rules.test.yaml")),
+            ),
+            (
+                "corpus-tests/k8s_audit_overrides.yaml",
+                read(tests.join("k8s_audit_overrides.yaml")),
+            ),
+        ],
+    );
+    let mut c = Client::start(&ws, json!({"rulesPath": ["upstream"]}));
+    let f = "upstream/k8s_audit_rules.yaml";
+    c.open(f);
+    let lens = c.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": c.uri(f)}}),
+    );
+    let lens = lens.as_array().unwrap();
+    let titles: Vec<&str> = lens
+        .iter()
+        .map(|l| l["command"]["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles[0].starts_with("▶ Run all tests of this file ("),
+        "{titles:?}"
+    );
+    assert!(!titles.contains(&"No tests"), "every rule has a test");
+    let user = lens
+        .iter()
+        .find(|l| l["command"]["arguments"][0]["rule"] == json!("Disallowed K8s User"))
+        .unwrap();
+    assert_eq!(
+        user["range"]["start"]["line"],
+        pos(&rules, "- rule: Disallowed K8s User", 0, 8)["line"]
+    );
+    let r = c.request(
+        "workspace/executeCommand",
+        json!({"command": user["command"]["command"], "arguments": user["command"]["arguments"]}),
+    );
+    assert_eq!(r["failed"], json!(0), "{r}");
+    assert_eq!(r["errors"], json!(0), "{r}");
+    assert!(r["passed"].as_u64().unwrap() >= 1, "{r}");
+    let all = c.request(
+        "workspace/executeCommand",
+        json!({"command": lens[0]["command"]["command"], "arguments": lens[0]["command"]["arguments"]}),
+    );
+    insta::assert_json_snapshot!(
+        "corpus_tests_code_lens",
+        json!({"lenses": lens.len(), "ruleSummary": r["summary"], "fileSummary": all["summary"]})
+    );
+    // Without the setting the `rules:` do not resolve: no lens.
+    let mut c2 = Client::start(&ws, Value::Null);
+    c2.open(f);
+    let none = c2.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": c2.uri(f)}}),
+    );
+    assert_eq!(none, json!([]));
+    c2.shutdown();
+    c.shutdown();
+}

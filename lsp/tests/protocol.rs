@@ -427,3 +427,212 @@ fn fixture_fields_and_formatting() {
     );
     c.shutdown();
 }
+
+/// Tests of `falco_rules.yaml` alone (`rules:` names it): two pass, the last one fails.
+const BASE_TESTS: &str = "\
+rules: [../falco_rules.yaml]
+tests:
+  - name: bash under sshd fires
+    event: {evt.type: execve, proc.name: bash, proc.pname: sshd}
+    fires: [Shell Started]
+  - name: bash under zsh does not fire
+    event: {evt.type: execve, proc.name: bash, proc.pname: zsh}
+    not_fires: [Shell Started]
+  - name: ls under sshd fires
+    event: {evt.type: execve, proc.name: ls, proc.pname: sshd}
+    fires: [Shell Started]
+";
+
+/// Tests without `rules:`: they run against the workspace model (both files).
+const MODEL_TESTS: &str = "\
+tests:
+  - name: root shell fires the local rule
+    event: {evt.type: execve, proc.name: bash, proc.pname: sshd, user.name: root}
+    fires: [Local Rule]
+";
+
+/// Code lenses as `line: title -> arguments`.
+fn lenses(c: &Client, v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            format!(
+                "{}: {} -> {} {}",
+                l["range"]["start"]["line"],
+                l["command"]["title"].as_str().unwrap(),
+                l["command"]["command"].as_str().unwrap(),
+                c.redact(&l["command"]["arguments"])
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn fixture_code_lens_runs_rule_tests() {
+    let dir = workspace(
+        "lens",
+        &[
+            (B, BASE.to_owned()),
+            (L, LOCAL.to_owned()),
+            ("tests/base_tests.yaml", BASE_TESTS.to_owned()),
+            ("tests/model_tests.yaml", MODEL_TESTS.to_owned()),
+        ],
+    );
+    let mut c = Client::start(&dir, Value::Null);
+    c.open(B);
+    // A test file opened in the editor is not loaded as a rules file (no diagnostics).
+    let test_diags = c.open("tests/base_tests.yaml");
+    assert_eq!(test_diags, json!([]));
+    let lens_b = c.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": c.uri(B)}}),
+    );
+    let lens_l = c.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": c.uri(L)}}),
+    );
+    // Click the lens of `Shell Started`: its three tests run, one fails.
+    let shell = lens_b
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["command"]["arguments"][0]["rule"] == json!("Shell Started"))
+        .unwrap()["command"]
+        .clone();
+    let run = |c: &mut Client, cmd: &Value| {
+        let r = c.request(
+            "workspace/executeCommand",
+            json!({"command": cmd["command"], "arguments": cmd["arguments"]}),
+        );
+        let m = c.messages.pop().unwrap_or(Value::Null);
+        (r, m)
+    };
+    let (failing, failing_msg) = run(&mut c, &shell);
+    // The run uses the editor's unsaved text: with `ls` a shell, every test passes.
+    let edited = BASE.replacen("[bash, sh]", "[bash, sh, ls]", 1);
+    c.edit(B, 2, range(BASE, "[bash, sh]", 0, 10), "[bash, sh, ls]");
+    let lens_b2 = c.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": c.uri(B)}}),
+    );
+    assert_eq!(lenses(&c, &lens_b2), lenses(&c, &lens_b));
+    let (passing, passing_msg) = run(&mut c, &shell);
+    // The local rule's test (a test file without `rules:`: the workspace model).
+    let local = lens_l
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["command"]["arguments"][0]["rule"] == json!("Local Rule"))
+        .unwrap()["command"]
+        .clone();
+    let (local_run, _) = run(&mut c, &local);
+    // Every test of the file (top lens).
+    let all = lens_b.as_array().unwrap()[0]["command"].clone();
+    let (all_run, _) = run(&mut c, &all);
+    // Bad input: no argument, a rule no test names, an unknown command.
+    let no_args = c.request(
+        "workspace/executeCommand",
+        json!({"command": "falco-rulec.runRuleTests", "arguments": []}),
+    );
+    let cmd = json!({"command": "falco-rulec.runRuleTests",
+                     "arguments": [{"uri": c.uri(B), "rule": "No Such Rule"}]});
+    let (untested, untested_msg) = run(&mut c, &cmd);
+    let unknown = c.request(
+        "workspace/executeCommand",
+        json!({"command": "falco-rulec.nope", "arguments": []}),
+    );
+    assert!(edited.contains("ls]"));
+    insta::assert_json_snapshot!(
+        "fixture_code_lens",
+        json!({
+            "lensesBase": lenses(&c, &lens_b),
+            "lensesLocal": lenses(&c, &lens_l),
+            "runFailing": failing,
+            "runFailingMessage": failing_msg,
+            "runAfterUnsavedEdit": passing,
+            "runAfterUnsavedEditMessage": passing_msg,
+            "runLocalRule": local_run["summary"],
+            "runAllOfFile": all_run["summary"],
+            "noArguments": no_args["error"]["message"],
+            "untested": untested["summary"],
+            "untestedMessage": untested_msg,
+            "unknownCommand": unknown["error"]["message"],
+        })
+    );
+    c.shutdown();
+}
+
+#[test]
+fn fixture_operator_completion_by_field_type() {
+    let text = "\
+- macro: m_str
+  condition: proc.name 
+- macro: m_num
+  condition: evt.rawres 
+- macro: m_bool
+  condition: evt.is_io 
+- macro: m_list
+  condition: fd.types 
+- macro: m_arg
+  condition: proc.aname[2] 
+- macro: m_ip
+  condition: fd.cip 
+- macro: m_multi
+  condition: >
+    evt.type = open and
+    fd.num 
+- macro: m_unknown
+  condition: proc.nmae 
+- macro: m_typing
+  condition: proc.name
+";
+    let f = "ops_rules.yaml";
+    let dir = workspace("operators", &[(f, text.to_owned())]);
+    let mut c = Client::start(&dir, Value::Null);
+    c.open(f);
+    let mut out = serde_json::Map::new();
+    for (name, needle) in [
+        ("proc.name (CHARBUF)", "proc.name \n"),
+        ("evt.rawres (INT64)", "evt.rawres \n"),
+        ("evt.is_io (BOOL)", "evt.is_io \n"),
+        ("fd.types (CHARBUF list)", "fd.types \n"),
+        ("proc.aname[2]", "proc.aname[2] \n"),
+        ("fd.cip (IPADDR)", "fd.cip \n"),
+        ("fd.num in a folded block", "fd.num \n"),
+        ("unknown field", "proc.nmae \n"),
+    ] {
+        let r = c.request(
+            "textDocument/completion",
+            c.at(f, pos(text, needle, 0, needle.len() - 1)),
+        );
+        let items: Vec<String> = r
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                assert_eq!(i["kind"], json!(24), "operators only: {i}");
+                format!(
+                    "{} ({})",
+                    i["label"].as_str().unwrap(),
+                    i["detail"].as_str().unwrap()
+                )
+            })
+            .collect();
+        out.insert(name.into(), json!(items));
+    }
+    // Right after a field name (no blank yet) the field is still being typed: fields.
+    let typing = c.request(
+        "textDocument/completion",
+        c.at(f, pos(text, "proc.name\n", 0, 9)),
+    );
+    let kinds: std::collections::BTreeSet<u64> = typing
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_u64().unwrap())
+        .collect();
+    assert!(kinds.contains(&5), "fields offered while typing a field");
+    insta::assert_json_snapshot!("fixture_operator_completion", Value::Object(out));
+    c.shutdown();
+}

@@ -569,9 +569,7 @@ impl Compiler<'_> {
     }
 
     fn evttype_options(&self) -> evttype::Options {
-        evttype::Options {
-            evt_num_invariant: self.master(),
-        }
+        evttype::Options::for_load(self.opts)
     }
 
     /// Whether the target engine is newer than Falco 0.44.1 (libs master behaviour).

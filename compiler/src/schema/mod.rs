@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 pub use events::{EventCode, EventTable};
 pub use lookup::{LookupError, Resolved};
-pub use types::{FieldType, OperatorTable};
+pub use types::{FieldType, OperatorInfo, OperatorTable};
 
 /// How a field argument may be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -199,11 +199,41 @@ pub struct TypeRules {
     pub operators_with_modifier: Vec<String>,
     /// Operators accepted on a list-valued field.
     pub list_operators: Vec<String>,
+    /// How a literal right-hand side is parsed for this type, in words.
+    #[serde(default)]
+    pub rhs_literal: String,
+}
+
+/// One entry of `operators.json` `operators[]`: an operator spelling and its right-hand side.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OperatorInfo {
+    /// The spelling (`=`, `contains`, `exists`, ...).
+    pub op: String,
+    /// `unary` or `binary`.
+    pub arity: String,
+    /// What follows in the grammar: `unary`, `str` (a value), `num` (a number) or `list`.
+    pub parser_group: String,
+    /// What the right-hand side accepts, in words (`None` for unary operators). Some entries
+    /// refer to another operator (`as '<'`, `same as '='`).
+    pub rhs: Option<String>,
+    /// Whether a modifier (`oneof`, `anyof`, `allof`) may follow.
+    pub modifiers: bool,
+}
+
+impl OperatorInfo {
+    /// The operator [`OperatorInfo::rhs`] refers to (`'<'` in `as '<'`), if any.
+    pub fn rhs_refers_to(&self) -> Option<&str> {
+        let rhs = self.rhs.as_deref()?;
+        let rest = rhs.strip_prefix("same as '").or(rhs.strip_prefix("as '"))?;
+        rest.strip_suffix('\'')
+    }
 }
 
 /// The operator/type tables of `operators.json`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct OperatorTable {
+    /// Every operator, in the order of `operators.json`.
+    pub operators: Vec<OperatorInfo>,
     /// Per type, indexed by [`FieldType`] value.
     pub types: Vec<TypeRules>,
     /// Messages per group (with `<op>` / `<TYPENAME>` placeholders).
@@ -211,6 +241,25 @@ pub struct OperatorTable {
 }
 
 impl OperatorTable {
+    /// The operators accepted (without modifier) on a value of type `ty` (list-valued when
+    /// `is_list`), in table order: `exists` always, the others when [`OperatorTable::check`]
+    /// accepts them.
+    pub fn accepted(&self, ty: FieldType, is_list: bool) -> Vec<&OperatorInfo> {
+        self.operators
+            .iter()
+            .filter(|o| {
+                o.arity == "unary"
+                    || OpKind::from_text(&o.op)
+                        .is_some_and(|k| self.check(k, &o.op, false, ty, is_list).is_none())
+            })
+            .collect()
+    }
+
+    /// The entry of operator `op` (exact spelling).
+    pub fn operator(&self, op: &str) -> Option<&OperatorInfo> {
+        self.operators.iter().find(|o| o.op == op)
+    }
+
     /// `flt_is_comparable`: `None` when `op` (with optional modifier) is accepted on a value of
     /// type `ty` (list-valued when `is_list`), otherwise the libs message (without the
     /// `filter error: ` prefix).

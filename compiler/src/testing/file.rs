@@ -89,6 +89,85 @@ pub struct TestCase {
     pub output_fields: Vec<(String, Vec<(String, String)>)>,
 }
 
+impl TestCase {
+    /// Every rule the test names (`fires`, `not_fires`, `output_fields`), each once, in that
+    /// order.
+    pub fn named_rules(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        let names = self
+            .fires
+            .iter()
+            .chain(&self.not_fires)
+            .chain(self.output_fields.iter().map(|(r, _)| r));
+        for n in names {
+            if !out.contains(&n.as_str()) {
+                out.push(n);
+            }
+        }
+        out
+    }
+}
+
+/// A `rules:` entry of a test file that names no existing file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnresolvedRules {
+    /// The entry.
+    pub entry: RulesRef,
+    /// Every path tried, in order.
+    pub looked: Vec<PathBuf>,
+}
+
+/// Removes `.` and `a/..` components without touching the file system.
+pub fn normalize_path(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
+}
+
+impl TestFile {
+    /// The rules files of `rules:`, in order: each entry relative to the test file's directory,
+    /// else in the first directory of `search` that has it (absolute entries as they are).
+    ///
+    /// # Errors
+    /// The first entry found nowhere.
+    pub fn resolve_rules(&self, search: &[PathBuf]) -> Result<Vec<PathBuf>, UnresolvedRules> {
+        let mut out = Vec::new();
+        for r in &self.rules {
+            let p = Path::new(&r.path);
+            let candidates: Vec<PathBuf> = if p.is_absolute() {
+                vec![p.to_path_buf()]
+            } else {
+                std::iter::once(self.dir.join(p))
+                    .chain(search.iter().map(|d| d.join(p)))
+                    .collect()
+            };
+            match candidates.iter().find(|c| c.is_file()) {
+                Some(c) => out.push(normalize_path(c)),
+                None => {
+                    return Err(UnresolvedRules {
+                        entry: r.clone(),
+                        looked: candidates.iter().map(|c| normalize_path(c)).collect(),
+                    })
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// A parsed test file.
 #[derive(Debug, Clone)]
 pub struct TestFile {

@@ -20,7 +20,9 @@ pub mod file;
 pub mod run;
 
 pub use coverage::{Coverage, ExceptionCoverage, RuleCoverage};
-pub use file::{load_test_file, parse_test_file, EventSpec, TestCase, TestFile, TestFileError};
+pub use file::{
+    load_test_file, parse_test_file, EventSpec, TestCase, TestFile, TestFileError, UnresolvedRules,
+};
 pub use run::{Failure, Suite, TestResult};
 
 #[cfg(test)]

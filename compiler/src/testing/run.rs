@@ -41,6 +41,39 @@ pub enum Failure {
     NoRulesForSource(String),
 }
 
+impl std::fmt::Display for Failure {
+    /// One diff line: `- R` a rule expected to fire that did not, `+ R` a rule that fired but
+    /// must not, `~` output fields that differ (one more line per field), `!` an error.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::DidNotFire(r) => write!(f, "- {r}    (expected to fire, did not)"),
+            Failure::Fired(r) => write!(f, "+ {r}    (fired, expected not to)"),
+            Failure::UnknownRule(r) => {
+                write!(f, "! unknown rule `{r}`: no loaded rules file defines it")
+            }
+            Failure::InactiveRule(r) => {
+                write!(
+                    f,
+                    "! rule `{r}` is disabled or did not compile, so it cannot fire"
+                )
+            }
+            Failure::NoRulesForSource(s) => write!(f, "! no loaded rule has source `{s}`"),
+            Failure::OutputFields { rule, mismatches } => {
+                write!(f, "~ output fields of `{rule}`:")?;
+                for (field, exp, act) in mismatches {
+                    let act: Vec<String> = act.iter().map(|a| format!("{a:?}")).collect();
+                    write!(
+                        f,
+                        "\n      {field}: expected {exp:?}, got {}",
+                        act.join(" | ")
+                    )?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 /// The result of one test.
 #[derive(Debug, Clone)]
 pub struct TestResult {

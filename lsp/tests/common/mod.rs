@@ -19,6 +19,8 @@ pub struct Client {
     next_id: i64,
     /// Last `publishDiagnostics` params per URI.
     pub diagnostics: HashMap<String, Value>,
+    /// `window/showMessage` params, in arrival order.
+    pub messages: Vec<Value>,
     pub root: PathBuf,
     pub root_uri: String,
 }
@@ -75,6 +77,7 @@ impl Client {
             rx,
             next_id: 1,
             diagnostics: HashMap::new(),
+            messages: Vec::new(),
             root,
             root_uri,
         };
@@ -114,6 +117,9 @@ impl Client {
         if v.get("method").and_then(Value::as_str) == Some("textDocument/publishDiagnostics") {
             let uri = v["params"]["uri"].as_str().unwrap_or_default().to_owned();
             self.diagnostics.insert(uri, v["params"].clone());
+        }
+        if v.get("method").and_then(Value::as_str) == Some("window/showMessage") {
+            self.messages.push(v["params"].clone());
         }
         v
     }
