@@ -428,3 +428,64 @@ fn syscall_corpus_lowers_and_agrees_with_oracle() {
         it.stats
     );
 }
+
+#[test]
+fn syscall_mix_fires_only_the_attacks_and_agrees_with_oracle() {
+    use rulec::event::FieldMapEvent;
+    let Some(dir) = corpus_dir() else { return };
+    let file = "falco_rules.yaml";
+    let mut a = Analysis::new(LoadOptions::default());
+    a.add_file(
+        file,
+        std::fs::read_to_string(dir.join(file)).expect("corpus readable"),
+    );
+    let out = a.load();
+    let progs = lower_outcome(&out);
+    let p = progs
+        .iter()
+        .find(|p| p.source == "syscall")
+        .expect("syscall program");
+    let schema = Registry::get().source("syscall").expect("schema");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/events/syscall_mix.json"),
+    )
+    .expect("testdata readable");
+    let events = FieldMapEvent::parse_many("syscall", &text).expect("valid JSON");
+    assert!(events.len() >= 40, "{}", events.len());
+    let mut it = Interpreter::new(p);
+    let mut typed_it = Interpreter::new(p);
+    let mut fired = Vec::new();
+    for e in &events {
+        let m = it.matching_rules(e);
+        let typed = rulec::event::TypedEvent::new(e.clone());
+        assert_eq!(typed_it.matching_rules(&typed), m, "typed {e:?}");
+        let names: Vec<&str> = m.iter().map(|&r| p.rules[r].name.as_str()).collect();
+        for cr in &out.compiled.rules {
+            let info = &out.collection.rules[cr.rule];
+            let (true, Some(ast)) = (info.enabled, &cr.ast) else {
+                continue;
+            };
+            let in_group = p
+                .rules_for(e.evt_type())
+                .iter()
+                .any(|&r| p.rules[r as usize].name == info.name);
+            let want = in_group && ast_eval::eval(schema, cr.typed.as_ref(), ast, e);
+            assert_eq!(want, names.contains(&info.name.as_str()), "{}", info.name);
+        }
+        fired.extend(names.into_iter().map(str::to_owned));
+    }
+    fired.sort();
+    assert_eq!(
+        fired,
+        [
+            "Clear Log Activities",
+            "Contact K8S API Server From Container",
+            "Directory traversal monitored file read",
+            "Netcat Remote Code Execution in Container",
+            "Read sensitive file untrusted",
+            "Redirect STDOUT/STDIN to Network Connection in Container",
+            "Search Private Keys or Passwords",
+            "Terminal shell in container",
+        ]
+    );
+}

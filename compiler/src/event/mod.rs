@@ -6,7 +6,12 @@
 //!
 //! [`FieldMapEvent`] is a fixture event given as a map `field text -> value(s)`, typed via the
 //! source schema with the literal parsing rules of §3.3 ([`parse_typed`]). Plugin events built
-//! from real JSON payloads live in [`crate::extract`].
+//! from real JSON payloads live in [`crate::extract`]. [`TypedEvent`] is a fixture whose values
+//! were typed once when it was built, as a runtime event's are: evaluators borrow them through
+//! [`Event::stored`] instead of extracting copies.
+
+mod hash;
+mod typed;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -106,6 +111,12 @@ impl Val {
     }
 }
 
+pub use hash::FxHasher;
+pub use typed::TypedEvent;
+
+/// A set of values with a fast hasher (`in` / `intersects` literal lists).
+pub type ValSet = std::collections::HashSet<Val, std::hash::BuildHasherDefault<hash::FxHasher>>;
+
 /// The values a field extracted: one for a scalar field, zero or more for a list field.
 pub type Values = Vec<Val>;
 
@@ -159,6 +170,24 @@ pub trait Event {
     fn time_ns(&self) -> u64 {
         0
     }
+    /// The field's values borrowed from the event when it stores them already typed for
+    /// `field.ty` ([`Stored::NotStored`], the default, tells callers to use
+    /// [`Event::extract`]). Must agree with `extract`.
+    fn stored(&self, field: &FieldRef) -> Stored<'_> {
+        let _ = field;
+        Stored::NotStored
+    }
+}
+
+/// A field lookup in an event's stored typed values ([`Event::stored`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stored<'a> {
+    /// The values, as [`Event::extract`] would return them.
+    Values(&'a [Val]),
+    /// The field is missing for this event.
+    Missing,
+    /// The event does not store this field typed: extract it.
+    NotStored,
 }
 
 fn trunc_signed(v: i128, ty: FieldType) -> i64 {
@@ -303,6 +332,17 @@ pub fn parse_typed(ty: FieldType, text: &str, rhs_net: bool) -> Option<Val> {
     })
 }
 
+/// [`parse_typed`] of an owned text (not a RHS): string types keep its allocation.
+pub fn parse_typed_owned(ty: FieldType, mut text: String) -> Option<Val> {
+    if ty.is_string() {
+        if let Some(p) = text.find('\0') {
+            text.truncate(p);
+        }
+        return Some(Val::Str(text));
+    }
+    parse_typed(ty, &text, false)
+}
+
 /// A fixture value: one string or a list of strings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FixtureValue {
@@ -367,6 +407,19 @@ impl FieldMapEvent {
             source: source.to_owned(),
             fields,
             time_ns: 0,
+        })
+    }
+
+    /// Events of `source` from a JSON array of fixture objects (see [`FieldMapEvent::from_json`];
+    /// elements that are not objects are skipped), or one event from a single object.
+    pub fn parse_many(source: &str, text: &str) -> Result<Vec<Self>, serde_json::Error> {
+        let v: serde_json::Value = serde_json::from_str(text)?;
+        Ok(match &v {
+            serde_json::Value::Array(items) => items
+                .iter()
+                .filter_map(|o| Self::from_json(source, o))
+                .collect(),
+            other => Self::from_json(source, other).into_iter().collect(),
         })
     }
 }

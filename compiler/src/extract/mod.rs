@@ -16,7 +16,7 @@ pub mod simple;
 
 use serde_json::Value as J;
 
-use crate::event::{parse_typed, Event, FieldRef, Val, Values};
+use crate::event::{parse_typed_owned, Event, FieldRef, Val, Values};
 use crate::output::format::{parse_rfc3339, split_time};
 
 /// Text values an extractor found (`None` = missing).
@@ -188,14 +188,22 @@ impl Event for JsonEvent {
             },
         };
         let mut texts = texts?;
-        if f.is_list {
-            if let Some(n) = f.arg.as_deref().and_then(|a| a.parse::<usize>().ok()) {
-                texts = vec![texts.get(n)?.clone()];
-            }
+        let index = if f.is_list {
+            f.arg.as_deref().and_then(|a| a.parse::<usize>().ok())
         } else if texts.len() > 1 && f.arg.is_some() {
-            let n = f.arg.as_deref()?.parse::<usize>().ok()?;
-            texts = vec![texts.get(n)?.clone()];
+            Some(f.arg.as_deref()?.parse::<usize>().ok()?)
+        } else {
+            None
+        };
+        if let Some(n) = index {
+            if n >= texts.len() {
+                return None;
+            }
+            texts = vec![texts.swap_remove(n)];
         }
-        texts.iter().map(|t| parse_typed(f.ty, t, false)).collect()
+        texts
+            .into_iter()
+            .map(|t| parse_typed_owned(f.ty, t))
+            .collect()
     }
 }

@@ -9,10 +9,11 @@
 pub mod ast_eval;
 pub mod ops;
 
-use std::rc::Rc;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
-use crate::event::{Event, Values};
-use crate::lower::{ExprId, Node, OperandId, OperandIr, Program, RhsIr};
+use crate::event::{Event, FxHasher, Stored, Val, Values};
+use crate::lower::{Check, ExprId, Node, OperandId, OperandIr, Program, RhsIr};
 use crate::output::format::Alert;
 use ops::RhsRef;
 
@@ -31,6 +32,18 @@ pub struct Stats {
     pub memo_hits: u64,
 }
 
+/// An operand's memoized value for the current event.
+#[derive(Debug, Clone, Default)]
+enum OpVal {
+    /// The operand is missing (or its transformer failed).
+    #[default]
+    Missing,
+    /// Values computed by the interpreter or extracted from the event.
+    Owned(Values),
+    /// A field the event stores typed: borrowed from it on every use ([`Event::stored`]).
+    InEvent,
+}
+
 /// Evaluates a [`Program`] against events.
 pub struct Interpreter<'p> {
     prog: &'p Program,
@@ -38,7 +51,10 @@ pub struct Interpreter<'p> {
     node_epoch: Vec<u32>,
     node_val: Vec<bool>,
     op_epoch: Vec<u32>,
-    op_val: Vec<Option<Rc<Values>>>,
+    op_val: Vec<OpVal>,
+    /// Per event type, the rules to evaluate in rule order (typed rules merged with
+    /// [`Program::any_type`]).
+    by_type: HashMap<String, Box<[u32]>, BuildHasherDefault<FxHasher>>,
     /// Counters.
     pub stats: Stats,
 }
@@ -46,13 +62,19 @@ pub struct Interpreter<'p> {
 impl<'p> Interpreter<'p> {
     /// An interpreter for `prog`.
     pub fn new(prog: &'p Program) -> Self {
+        let by_type = prog
+            .by_type
+            .keys()
+            .map(|t| (t.clone(), prog.rules_for(Some(t)).into_boxed_slice()))
+            .collect();
         Interpreter {
             prog,
             epoch: 0,
             node_epoch: vec![0; prog.memo_slots],
             node_val: vec![false; prog.memo_slots],
             op_epoch: vec![0; prog.operands.len()],
-            op_val: vec![None; prog.operands.len()],
+            op_val: vec![OpVal::Missing; prog.operands.len()],
+            by_type,
             stats: Stats::default(),
         }
     }
@@ -80,16 +102,22 @@ impl<'p> Interpreter<'p> {
         if ev.source() != self.prog.source {
             return Vec::new();
         }
-        let candidates = self.prog.rules_for(ev.evt_type());
+        let prog = self.prog;
+        let by_type = std::mem::take(&mut self.by_type);
+        let candidates: &[u32] = match ev.evt_type().and_then(|t| by_type.get(t)) {
+            Some(list) => list,
+            None => &prog.any_type,
+        };
         let mut out = Vec::new();
-        for r in candidates {
+        for &r in candidates {
             let r = r as usize;
             self.stats.rules_evaluated += 1;
-            if self.eval(ev, self.prog.rules[r].root) {
+            if self.eval(ev, prog.rules[r].root) {
                 self.stats.matches += 1;
                 out.push(r);
             }
         }
+        self.by_type = by_type;
         out
     }
 
@@ -110,55 +138,20 @@ impl<'p> Interpreter<'p> {
 
     /// Evaluates a node within the current event (see [`Interpreter::begin_event`]).
     pub fn eval(&mut self, ev: &dyn Event, id: ExprId) -> bool {
-        let slot = self.prog.memo_slot[id.0 as usize];
+        let prog = self.prog;
+        let slot = prog.memo_slot[id.0 as usize];
         if slot != u32::MAX && self.node_epoch[slot as usize] == self.epoch {
             self.stats.memo_hits += 1;
             return self.node_val[slot as usize];
         }
         self.stats.nodes_evaluated += 1;
-        let prog = self.prog;
         let v = match &prog.nodes[id.0 as usize] {
             Node::Const(b) => *b,
             Node::And(k) => k.iter().all(|&c| self.eval(ev, c)),
             Node::Or(k) => k.iter().any(|&c| self.eval(ev, c)),
             Node::Not(c) => !self.eval(ev, *c),
-            Node::Check(c) => {
-                let Some(lhs) = self.operand(ev, c.lhs) else {
-                    return self.store(slot, false);
-                };
-                match c.op {
-                    None => true,
-                    Some(op) => {
-                        let l = c.lhs_ty.is_list;
-                        match &c.rhs {
-                            RhsIr::None => false,
-                            RhsIr::Values(v) => {
-                                ops::eval_check(op, c.modifier, l, &lhs, RhsRef::Vals(v))
-                            }
-                            RhsIr::Set(s) => {
-                                ops::eval_check(op, c.modifier, l, &lhs, RhsRef::Set(s))
-                            }
-                            RhsIr::Regex(r) => {
-                                ops::eval_check(op, c.modifier, l, &lhs, RhsRef::Regex(r))
-                            }
-                            RhsIr::PMatch(p) => {
-                                ops::eval_check(op, c.modifier, l, &lhs, RhsRef::PMatch(p))
-                            }
-                            RhsIr::Operand(r) => match self.operand(ev, *r) {
-                                Some(rv) => {
-                                    ops::eval_check(op, c.modifier, l, &lhs, RhsRef::Vals(&rv))
-                                }
-                                None => false,
-                            },
-                        }
-                    }
-                }
-            }
+            Node::Check(c) => self.check(ev, c),
         };
-        self.store(slot, v)
-    }
-
-    fn store(&mut self, slot: u32, v: bool) -> bool {
         if slot != u32::MAX {
             self.node_epoch[slot as usize] = self.epoch;
             self.node_val[slot as usize] = v;
@@ -166,29 +159,106 @@ impl<'p> Interpreter<'p> {
         v
     }
 
+    /// One field check (§3.4): false when the LHS (or a RHS operand) is missing.
+    #[inline(never)]
+    fn check(&mut self, ev: &dyn Event, c: &Check) -> bool {
+        self.compute(ev, c.lhs);
+        let Some(op) = c.op else {
+            return self.get(ev, c.lhs).is_some();
+        };
+        if let RhsIr::Operand(r) = c.rhs {
+            if self.get(ev, c.lhs).is_none() {
+                return false;
+            }
+            self.compute(ev, r);
+        }
+        let Some(lhs) = self.get(ev, c.lhs) else {
+            return false;
+        };
+        let l = c.lhs_ty.is_list;
+        let rhs = match &c.rhs {
+            RhsIr::None => return false,
+            RhsIr::Values(v) => RhsRef::Vals(v),
+            RhsIr::Set(s) => RhsRef::Set(s),
+            RhsIr::Regex(r) => RhsRef::Regex(r),
+            RhsIr::PMatch(p) => RhsRef::PMatch(p),
+            RhsIr::Operand(r) => match self.get(ev, *r) {
+                Some(rv) => RhsRef::Vals(rv),
+                None => return false,
+            },
+        };
+        ops::eval_check(op, c.modifier, l, lhs, rhs)
+    }
+
     /// The values of an operand for the current event (memoized), `None` when missing.
-    pub fn operand(&mut self, ev: &dyn Event, id: OperandId) -> Option<Rc<Values>> {
+    pub fn operand<'a>(&'a mut self, ev: &'a dyn Event, id: OperandId) -> Option<&'a [Val]> {
+        self.compute(ev, id);
+        self.get(ev, id)
+    }
+
+    /// The memoized values of an operand already computed for the current event.
+    fn get<'a>(&'a self, ev: &'a dyn Event, id: OperandId) -> Option<&'a [Val]> {
+        let i = id.0 as usize;
+        match &self.op_val[i] {
+            OpVal::Missing => None,
+            OpVal::Owned(v) => Some(v),
+            OpVal::InEvent => {
+                let OperandIr::Field(f) = &self.prog.operands[i] else {
+                    return None;
+                };
+                match ev.stored(&self.prog.fields[f.0 as usize]) {
+                    Stored::Values(v) => Some(v),
+                    Stored::Missing | Stored::NotStored => None,
+                }
+            }
+        }
+    }
+
+    /// Computes an operand's values for the current event unless memoized.
+    fn compute(&mut self, ev: &dyn Event, id: OperandId) {
         let i = id.0 as usize;
         if self.op_epoch[i] == self.epoch {
-            return self.op_val[i].clone();
+            return;
         }
         let prog = self.prog;
-        let v: Option<Rc<Values>> = match &prog.operands[i] {
-            OperandIr::Field(f) => ev.extract(&prog.fields[f.0 as usize]).map(Rc::new),
-            OperandIr::Const(c) => Some(Rc::new(vec![c.clone()])),
+        // Reuse the previous event's buffer when the value is built here.
+        let mut buf = match std::mem::take(&mut self.op_val[i]) {
+            OpVal::Owned(mut v) => {
+                v.clear();
+                v
+            }
+            _ => Vec::new(),
+        };
+        let v = match &prog.operands[i] {
+            OperandIr::Field(f) => {
+                let field = &prog.fields[f.0 as usize];
+                match ev.stored(field) {
+                    Stored::Values(_) => OpVal::InEvent,
+                    Stored::Missing => OpVal::Missing,
+                    Stored::NotStored => ev.extract(field).map_or(OpVal::Missing, OpVal::Owned),
+                }
+            }
+            OperandIr::Const(c) => {
+                buf.push(c.clone());
+                OpVal::Owned(buf)
+            }
             OperandIr::List(items) => {
-                let mut out = Vec::new();
                 let mut ok = true;
                 for &it in items {
-                    match self.operand(ev, it) {
-                        Some(v) => out.extend(v.iter().cloned()),
+                    self.compute(ev, it);
+                    match self.get(ev, it) {
+                        Some(v) => buf.extend_from_slice(v),
                         None => {
                             ok = false;
                             break;
                         }
                     }
                 }
-                ok.then(|| Rc::new(out))
+                if ok {
+                    OpVal::Owned(buf)
+                } else {
+                    OpVal::Missing
+                }
             }
             OperandIr::Transform {
                 name,
@@ -196,16 +266,17 @@ impl<'p> Interpreter<'p> {
                 arg_lists,
                 sel,
             } => {
-                let vals: Vec<Option<Values>> = args
-                    .iter()
-                    .map(|&a| self.operand(ev, a).map(|v| (*v).clone()))
-                    .collect();
-                ops::apply_transformer(*name, &vals, arg_lists, sel.as_deref()).map(Rc::new)
+                let mut vals: Vec<Option<Values>> = Vec::with_capacity(args.len());
+                for &a in args {
+                    self.compute(ev, a);
+                    vals.push(self.get(ev, a).map(<[Val]>::to_vec));
+                }
+                ops::apply_transformer(*name, &vals, arg_lists, sel.as_deref())
+                    .map_or(OpVal::Missing, OpVal::Owned)
             }
         };
         self.op_epoch[i] = self.epoch;
-        self.op_val[i] = v.clone();
-        v
+        self.op_val[i] = v;
     }
 }
 

@@ -1,13 +1,12 @@
 //! Operator and transformer semantics shared by the IR interpreter and the AST evaluator
 //! (spec §2.9, §2.10, §3.4, §3.5).
 
-use std::collections::HashSet;
 use std::net::IpAddr;
 
 use regex::Regex;
 
 use crate::condition::ast::{Modifier, OpKind, TransformerName};
-use crate::event::{Val, Values};
+use crate::event::{Val, ValSet, Values};
 
 /// The right-hand side operands of a check, in the form the evaluator has them.
 #[derive(Debug, Clone, Copy)]
@@ -15,7 +14,7 @@ pub enum RhsRef<'a> {
     /// Literal or extracted values, in order (duplicates kept: modifiers count them).
     Vals(&'a [Val]),
     /// A hash set of values (`in` / `intersects` on non-network types).
-    Set(&'a HashSet<Val>),
+    Set(&'a ValSet),
     /// Compiled, fully anchored regexes.
     Regex(&'a [Regex]),
     /// `pmatch` paths as component lists.
@@ -76,8 +75,8 @@ fn order(l: &Val, r: &Val) -> Option<std::cmp::Ordering> {
 }
 
 /// Bytes up to the first NUL (C-string semantics of string comparisons).
-fn cstr(b: &[u8]) -> &[u8] {
-    b.iter().position(|&c| c == 0).map_or(b, |p| &b[..p])
+pub fn cstr(b: &[u8]) -> &[u8] {
+    memchr::memchr(0, b).map_or(b, |p| &b[..p])
 }
 
 /// Byte substring search.
@@ -88,7 +87,7 @@ pub fn find_bytes(hay: &[u8], needle: &[u8]) -> bool {
     if needle.len() > hay.len() {
         return false;
     }
-    hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 fn icontains(hay: &[u8], needle: &[u8]) -> bool {

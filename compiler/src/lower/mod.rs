@@ -19,7 +19,7 @@
 //!
 //! [`CompiledRule::event_types`]: crate::load::compile::CompiledRule::event_types
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::condition::ast::{
     self, Expr, ExprKind, Modifier, OpKind, Operand, Rhs, TrArg, TransformerName,
 };
-use crate::event::{hex_decode, parse_typed, FieldRef, Val};
+use crate::event::{hex_decode, parse_typed, FieldRef, Val, ValSet};
 use crate::interp::ops::{full_regex, path_components};
 use crate::load::Priority;
 use crate::output::format::OutputTemplate;
@@ -116,7 +116,7 @@ pub enum RhsIr {
     /// Typed literal values in order (duplicates kept).
     Values(Vec<Val>),
     /// `in` / `intersects` literal set.
-    Set(#[serde(serialize_with = "ser::sorted_set")] HashSet<Val>),
+    Set(#[serde(serialize_with = "ser::sorted_set")] ValSet),
     /// Anchored regexes.
     Regex(#[serde(with = "ser::regexes")] Vec<Regex>),
     /// `pmatch` paths as components.
@@ -143,12 +143,12 @@ impl PartialEq for RhsIr {
 
 /// Serde helpers for the IR's non-serde parts (bundles, [`crate::bundle`]).
 mod ser {
-    use std::collections::{BTreeMap, HashMap, HashSet};
+    use std::collections::{BTreeMap, HashMap};
 
     use regex::Regex;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    use crate::event::Val;
+    use crate::event::{Val, ValSet};
 
     /// A total order on values for a canonical set encoding.
     fn key(v: &Val) -> (u8, Vec<u8>) {
@@ -164,7 +164,7 @@ mod ser {
         }
     }
 
-    pub fn sorted_set<S: Serializer>(set: &HashSet<Val>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn sorted_set<S: Serializer>(set: &ValSet, s: S) -> Result<S::Ok, S::Error> {
         let mut v: Vec<(u8, Vec<u8>, &Val)> = set
             .iter()
             .map(|x| {

@@ -100,8 +100,7 @@ impl OutputTemplate {
                     operand,
                 } => {
                     let is_list = interp.program().operand_types[operand.0 as usize].is_list;
-                    let vals = interp.operand(ev, *operand);
-                    let (text, json) = match vals.as_deref() {
+                    let (text, json) = match interp.operand(ev, *operand) {
                         None => ("<NA>".to_owned(), serde_json::Value::Null),
                         Some(v) if is_list => (
                             format!(

@@ -29,10 +29,12 @@
 //! `extern "C"` functions abort on unwinding), which is why they are written to never panic
 //! on any event or program content (indices come from the program the code was compiled from).
 
+use std::collections::HashSet;
 use std::ffi::c_void;
+use std::hash::BuildHasherDefault;
 use std::mem::offset_of;
 
-use rulec::event::{Event, Val, Values};
+use rulec::event::{Event, FieldRef, FxHasher, Stored, Val, Values};
 use rulec::interp::ops::{self, RhsRef};
 use rulec::interp::Interpreter;
 use rulec::lower::{Node, OperandIr, Program, RhsIr};
@@ -52,6 +54,10 @@ pub const KIND_OTHER: u32 = 5;
 
 /// One cached field extraction. `#[repr(C)]`: native code reads `epoch`, `kind`, `num`, `ptr`
 /// and `len` at the offsets in [`SlotLayout`].
+///
+/// The values are borrowed from the event when it stores them typed ([`Event::stored`]) and
+/// owned otherwise; either way they stay valid until the slot is filled again, which happens
+/// at the earliest for the next event (the evaluator advances the epoch per event).
 #[repr(C)]
 pub struct Slot {
     /// Event epoch this slot was filled for.
@@ -60,12 +66,19 @@ pub struct Slot {
     pub kind: u32,
     /// Integer or boolean value when `kind` is `KIND_U64`, `KIND_I64` or `KIND_BOOL`.
     pub num: u64,
-    /// String bytes when `kind` is `KIND_STR` (points into `values`).
+    /// String bytes when `kind` is `KIND_STR`.
     pub ptr: *const u8,
     /// String length when `kind` is `KIND_STR`.
     pub len: u64,
-    /// The extracted values (owned; `None` when missing). Not read by native code.
-    pub values: Option<Values>,
+    /// String length up to the first NUL when `kind` is `KIND_STR` (C-string semantics of the
+    /// string operators other than equality).
+    pub clen: u64,
+    /// The values (into the event or into `owned`); null when missing. Not read by native code.
+    vals: *const Val,
+    /// Number of values.
+    nvals: usize,
+    /// Values extracted by copy.
+    owned: Option<Values>,
 }
 
 impl Slot {
@@ -77,38 +90,73 @@ impl Slot {
             num: 0,
             ptr: std::ptr::null(),
             len: 0,
-            values: None,
+            clen: 0,
+            vals: std::ptr::null(),
+            nvals: 0,
+            owned: None,
         }
     }
 
-    /// Stores an extraction and derives the native view of it.
-    pub fn set(&mut self, epoch: u32, values: Option<Values>) {
+    /// Fills the slot with `field` of `ev` for `epoch`.
+    pub fn fill(&mut self, epoch: u32, ev: &dyn Event, field: &FieldRef) {
         self.epoch = epoch;
-        self.values = values;
+        self.owned = None;
+        let (vals, n) = match ev.stored(field) {
+            Stored::Values(v) => (v.as_ptr(), v.len()),
+            Stored::Missing => (std::ptr::null(), 0),
+            Stored::NotStored => match ev.extract(field) {
+                Some(v) => {
+                    let v = self.owned.insert(v);
+                    (v.as_ptr(), v.len())
+                }
+                None => (std::ptr::null(), 0),
+            },
+        };
+        self.vals = vals;
+        self.nvals = n;
         self.num = 0;
         self.ptr = std::ptr::null();
         self.len = 0;
-        self.kind = match self.values.as_deref() {
-            None => KIND_MISSING,
-            Some([Val::U64(v)]) => {
-                self.num = *v;
-                KIND_U64
+        self.kind = if vals.is_null() {
+            KIND_MISSING
+        } else {
+            // SAFETY: `vals`/`n` were just taken from a live slice (the event's or `owned`).
+            match unsafe { std::slice::from_raw_parts(vals, n) } {
+                [Val::U64(v)] => {
+                    self.num = *v;
+                    KIND_U64
+                }
+                [Val::I64(v)] => {
+                    self.num = *v as u64;
+                    KIND_I64
+                }
+                [Val::Bool(b)] => {
+                    self.num = u64::from(*b);
+                    KIND_BOOL
+                }
+                [Val::Str(s)] => {
+                    self.ptr = s.as_ptr();
+                    self.len = s.len() as u64;
+                    self.clen = ops::cstr(s.as_bytes()).len() as u64;
+                    KIND_STR
+                }
+                _ => KIND_OTHER,
             }
-            Some([Val::I64(v)]) => {
-                self.num = *v as u64;
-                KIND_I64
-            }
-            Some([Val::Bool(b)]) => {
-                self.num = u64::from(*b);
-                KIND_BOOL
-            }
-            Some([Val::Str(s)]) => {
-                self.ptr = s.as_ptr();
-                self.len = s.len() as u64;
-                KIND_STR
-            }
-            Some(_) => KIND_OTHER,
         };
+    }
+
+    /// The values of the current fill, `None` when the field is missing.
+    ///
+    /// # Safety
+    /// The slot must have been filled during the current evaluation (its epoch is the
+    /// context's), so that the event or the owned buffer it borrows from is still alive.
+    unsafe fn values(&self) -> Option<&[Val]> {
+        if self.vals.is_null() {
+            None
+        } else {
+            // SAFETY: caller contract: the slice the slot was filled from is alive.
+            Some(unsafe { std::slice::from_raw_parts(self.vals, self.nvals) })
+        }
     }
 }
 
@@ -128,6 +176,8 @@ impl SlotLayout {
     pub const PTR: i32 = offset_of!(Slot, ptr) as i32;
     /// `len: u64`.
     pub const LEN: i32 = offset_of!(Slot, len) as i32;
+    /// `clen: u64`.
+    pub const CLEN: i32 = offset_of!(Slot, clen) as i32;
 }
 
 /// The context native code receives. `#[repr(C)]`, offsets in [`CtxLayout`].
@@ -182,6 +232,10 @@ pub struct Helpers {
     pub fill: usize,
     /// [`rt_bytes_eq`].
     pub bytes_eq: usize,
+    /// [`rt_contains`].
+    pub contains: usize,
+    /// [`rt_str_in`].
+    pub str_in: usize,
     /// [`rt_check`].
     pub check: usize,
     /// [`rt_interp_node`].
@@ -196,6 +250,8 @@ impl Helpers {
         Helpers {
             fill: rt_fill as *const () as usize,
             bytes_eq: rt_bytes_eq as *const () as usize,
+            contains: rt_contains as *const () as usize,
+            str_in: rt_str_in as *const () as usize,
             check: rt_check as *const () as usize,
             interp_node: rt_interp_node as *const () as usize,
             interp_rule: rt_interp_rule as *const () as usize,
@@ -227,12 +283,13 @@ unsafe fn filled_slot<'a>(ctx: *mut Ctx, field: u32) -> &'a Slot {
     if slot.epoch != epoch {
         // SAFETY: as above; the env is not otherwise borrowed here.
         let e = unsafe { env(ctx) };
-        let values = e
-            .prog
-            .fields
-            .get(field as usize)
-            .and_then(|f| e.ev.extract(f));
-        slot.set(epoch, values);
+        match e.prog.fields.get(field as usize) {
+            Some(f) => slot.fill(epoch, e.ev, f),
+            None => {
+                *slot = Slot::empty();
+                slot.epoch = epoch;
+            }
+        }
     }
     slot
 }
@@ -264,6 +321,40 @@ pub unsafe extern "C" fn rt_bytes_eq(a: *const u8, b: *const u8, len: u64) -> u8
     u8::from(a == b)
 }
 
+/// `hay[..hay_len]` contains `needle[..needle_len]`.
+///
+/// # Safety
+/// Both buffers must be valid for reads of their lengths (a string slot, a program constant).
+pub unsafe extern "C" fn rt_contains(
+    hay: *const u8,
+    hay_len: u64,
+    needle: *const u8,
+    needle_len: u64,
+) -> u8 {
+    // SAFETY: caller contract.
+    let (h, n) = unsafe {
+        (
+            std::slice::from_raw_parts(hay, hay_len as usize),
+            std::slice::from_raw_parts(needle, needle_len as usize),
+        )
+    };
+    u8::from(ops::find_bytes(h, n))
+}
+
+/// A set of byte strings (`in` lists of a string field), with a fast hasher.
+pub type ByteSet = HashSet<Box<[u8]>, BuildHasherDefault<FxHasher>>;
+
+/// Whether `ptr[..len]` is in `set`.
+///
+/// # Safety
+/// `ptr` must be valid for reads of `len` bytes and `set` must point to a live [`ByteSet`]
+/// (owned by the compiled program).
+pub unsafe extern "C" fn rt_str_in(ptr: *const u8, len: u64, set: *const ByteSet) -> u8 {
+    // SAFETY: caller contract.
+    let (s, set) = unsafe { (std::slice::from_raw_parts(ptr, len as usize), &*set) };
+    u8::from(set.contains(s))
+}
+
 /// Evaluates the check `node` (a field LHS) with the shared operator semantics.
 ///
 /// # Safety
@@ -280,7 +371,8 @@ pub unsafe extern "C" fn rt_check(ctx: *mut Ctx, node: u32) -> u8 {
     };
     // SAFETY: field ids of the program index the slot array.
     let lhs = unsafe { filled_slot(ctx, f.0) };
-    let Some(l) = lhs.values.as_deref() else {
+    // SAFETY: `filled_slot` filled it for the current event.
+    let Some(l) = (unsafe { lhs.values() }) else {
         return 0;
     };
     let Some(op) = c.op else {

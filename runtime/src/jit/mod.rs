@@ -26,6 +26,7 @@ pub mod translate;
 
 use std::collections::HashMap;
 use std::ffi::c_void;
+use std::hash::BuildHasherDefault;
 use std::time::{Duration, Instant};
 
 use cranelift_codegen::ir::{InstBuilder, UserFuncName};
@@ -35,12 +36,12 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 
-use rulec::event::Event;
+use rulec::event::{Event, FxHasher};
 use rulec::interp::Interpreter;
 use rulec::lower::Program;
 
 use abi::{Ctx, Env, Helpers, Slot};
-use translate::{fn_sig, translate_group, RuleCode, RuleTranslator, StrConst, TierCounts};
+use translate::{fn_sig, translate_group, Consts, RuleCode, RuleTranslator, TierCounts};
 
 /// Why compiling failed as a whole (per-rule failures fall back to the interpreter instead).
 #[derive(Debug, thiserror::Error)]
@@ -86,7 +87,23 @@ impl JitModule {
             .set("use_colocated_libcalls", "false")
             .map_err(|e| host(&e))?;
         flags.set("is_pic", "false").map_err(|e| host(&e))?;
-        flags.set("opt_level", "speed").map_err(|e| host(&e))?;
+        // Conditions are short branchy code around helper calls: the optimizer and the
+        // backtracking register allocator cost compile time without a measurable gain
+        // (BENCHMARKS.md). The verifier runs in debug builds (tests) only.
+        flags.set("opt_level", "none").map_err(|e| host(&e))?;
+        flags
+            .set("regalloc_algorithm", "single_pass")
+            .map_err(|e| host(&e))?;
+        flags
+            .set(
+                "enable_verifier",
+                if cfg!(debug_assertions) {
+                    "true"
+                } else {
+                    "false"
+                },
+            )
+            .map_err(|e| host(&e))?;
         let isa = cranelift_native::builder()
             .map_err(|e| host(&e))?
             .finish(settings::Flags::new(flags))
@@ -114,12 +131,12 @@ impl JitModule {
         prog: &Program,
         rule: usize,
         helpers: Helpers,
-        consts: &mut Vec<StrConst>,
+        consts: &mut Consts,
     ) -> Option<TierCounts> {
         let mut ctx = self.module.make_context();
         ctx.func.signature = fn_sig(self.call_conv, false);
         ctx.func.name = UserFuncName::user(0, id.as_u32());
-        let mut local_consts = Vec::new();
+        let mut local_consts = Consts::default();
         let tiers = {
             let mut b = FunctionBuilder::new(&mut ctx.func, &mut self.fctx);
             let entry = b.create_block();
@@ -197,7 +214,7 @@ type GroupFn = unsafe extern "C" fn(*mut Ctx) -> u32;
 pub struct JitProgram {
     // Field order matters for drop: the code is freed with the module, after nothing can call
     // it any more.
-    by_type: HashMap<String, GroupFn>,
+    by_type: HashMap<String, GroupFn, BuildHasherDefault<FxHasher>>,
     any: GroupFn,
     fields: usize,
     memo_slots: usize,
@@ -205,7 +222,7 @@ pub struct JitProgram {
     source: String,
     /// Compile statistics.
     pub stats: JitStats,
-    _consts: Vec<StrConst>,
+    _consts: Consts,
     _module: JitModule,
 }
 
@@ -215,7 +232,7 @@ impl JitProgram {
         let start = Instant::now();
         let mut m = JitModule::new()?;
         let helpers = Helpers::get();
-        let mut consts = Vec::new();
+        let mut consts = Consts::default();
         let mut stats = JitStats {
             rules: prog.rules.len(),
             ..JitStats::default()

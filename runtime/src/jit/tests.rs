@@ -125,8 +125,8 @@ fn helper_and_interpreter_tiers() {
     assert_eq!(
         jit.stats.tiers,
         TierCounts {
-            native: 0,
-            helper: 3,
+            native: 2,
+            helper: 1,
             interp: 2
         }
     );
@@ -211,4 +211,52 @@ fn evaluator_refuses_a_foreign_program() {
     let b = program(&[("proc.name = a", None), ("proc.pid = 1", None)]);
     let jit = JitProgram::compile(&a).expect("compiles");
     let _ = JitEvaluator::new(&jit, &b);
+}
+
+/// An event whose strings carry NULs (C-string semantics of the string operators), which
+/// fixtures cannot express.
+struct NulEvent;
+
+impl rulec::event::Event for NulEvent {
+    fn source(&self) -> &str {
+        "syscall"
+    }
+    fn evt_type(&self) -> Option<&str> {
+        None
+    }
+    fn extract(&self, f: &rulec::event::FieldRef) -> Option<rulec::event::Values> {
+        use rulec::event::Val;
+        match f.text.as_str() {
+            "proc.name" => Some(vec![Val::Str("ab\0cd".into())]),
+            "fd.name" => Some(vec![Val::Str(String::new())]),
+            _ => None,
+        }
+    }
+}
+
+#[test]
+fn string_operators_stop_at_nul_except_equality() {
+    let prog = program(&[
+        ("proc.name startswith ab", None),
+        ("proc.name endswith b", None),
+        ("proc.name endswith cd", None),
+        ("proc.name contains cd", None),
+        ("proc.name contains b", None),
+        ("proc.name = ab", None),
+        ("proc.name in (ab, x)", None),
+        ("fd.name startswith ''", None),
+        ("fd.name contains ''", None),
+        ("fd.name endswith a", None),
+    ]);
+    let jit = JitProgram::compile(&prog).expect("compiles");
+    assert_eq!(jit.stats.tiers.native, 10);
+    let mut je = JitEvaluator::new(&jit, &prog);
+    let mut it = Interpreter::new(&prog);
+    let want: Vec<u32> = it
+        .matching_rules(&NulEvent)
+        .into_iter()
+        .map(|r| r as u32)
+        .collect();
+    assert_eq!(je.matching_rules(&NulEvent), want.as_slice());
+    assert_eq!(want, vec![0, 1, 4, 7, 8]);
 }

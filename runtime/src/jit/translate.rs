@@ -23,7 +23,7 @@ use rulec::event::Val;
 use rulec::lower::{Check, ExprId, Node, OperandIr, Program, RhsIr};
 
 use super::abi::{
-    CtxLayout, Helpers, SlotLayout, KIND_BOOL, KIND_I64, KIND_MISSING, KIND_STR, KIND_U64,
+    ByteSet, CtxLayout, Helpers, SlotLayout, KIND_BOOL, KIND_I64, KIND_MISSING, KIND_STR, KIND_U64,
 };
 
 /// Nesting depth above which a subtree goes to the interpreter (bounds codegen recursion).
@@ -73,8 +73,23 @@ fn call_helper(
     b.inst_results(call).first().copied()
 }
 
-/// A native string constant: bytes kept alive by the compiled program.
-pub type StrConst = Box<[u8]>;
+/// Constants native code points to, kept alive (and at stable addresses) by the compiled
+/// program.
+#[derive(Default)]
+pub struct Consts {
+    /// Byte strings.
+    pub bytes: Vec<Box<[u8]>>,
+    /// Byte-string sets.
+    pub sets: Vec<Box<ByteSet>>,
+}
+
+impl Consts {
+    /// Moves `o`'s constants into `self`.
+    pub fn append(&mut self, o: &mut Consts) {
+        self.bytes.append(&mut o.bytes);
+        self.sets.append(&mut o.sets);
+    }
+}
 
 /// Translates one rule condition into the body of a function `fn(ctx) -> i8`.
 pub struct RuleTranslator<'a, 'b> {
@@ -88,8 +103,8 @@ pub struct RuleTranslator<'a, 'b> {
     pub call_conv: CallConv,
     /// The context pointer (function parameter).
     pub ctx: Value,
-    /// String constants referenced by the code (owned by the caller afterwards).
-    pub consts: &'a mut Vec<StrConst>,
+    /// Constants referenced by the code (owned by the caller afterwards).
+    pub consts: &'a mut Consts,
     /// Tier counts.
     pub tiers: TierCounts,
 }
@@ -310,9 +325,96 @@ impl RuleTranslator<'_, '_> {
         slot
     }
 
+    /// The address of a copy of `bytes` owned by the compiled program.
+    fn bytes_const(&mut self, bytes: &[u8]) -> Value {
+        let owned: Box<[u8]> = bytes.into();
+        let addr = owned.as_ptr() as i64;
+        self.consts.bytes.push(owned);
+        self.b.ins().iconst(PTR, addr)
+    }
+
+    fn load(&mut self, ty: types::Type, base: Value, off: i32) -> Value {
+        self.b.ins().load(ty, MemFlagsData::trusted(), base, off)
+    }
+
+    /// `StartsWith`/`EndsWith`/`Contains` of a string slot (up to its first NUL) and `bytes`.
+    fn str_op(&mut self, op: OpKind, bytes: &[u8], slot: Value) -> Value {
+        let clen = self.load(types::I64, slot, SlotLayout::CLEN);
+        let ptr = self.load(PTR, slot, SlotLayout::PTR);
+        let n = bytes.len() as i64;
+        if op == OpKind::Contains {
+            let c = self.bytes_const(bytes);
+            let nv = self.b.ins().iconst(types::I64, n);
+            return call_helper(
+                self.b,
+                self.call_conv,
+                self.helpers.contains,
+                &[PTR, types::I64, PTR, types::I64],
+                Some(types::I8),
+                &[ptr, clen, c, nv],
+            )
+            .unwrap_or_else(|| self.b.ins().iconst(types::I8, 0));
+        }
+        if bytes.is_empty() {
+            return self.b.ins().iconst(types::I8, 1);
+        }
+        let long_enough = self.b.create_block();
+        let done = self.b.create_block();
+        let res = self.b.append_block_param(done, types::I8);
+        let ok = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, clen, n);
+        let zero = self.b.ins().iconst(types::I8, 0);
+        self.b
+            .ins()
+            .brif(ok, long_enough, &[], done, &[zero.into()]);
+        self.b.switch_to_block(long_enough);
+        self.b.seal_block(long_enough);
+        let start = if op == OpKind::EndsWith {
+            let skip = self.b.ins().iadd_imm_s(clen, -n);
+            self.b.ins().iadd(ptr, skip)
+        } else {
+            ptr
+        };
+        let c = self.bytes_const(bytes);
+        let nv = self.b.ins().iconst(types::I64, n);
+        let v = call_helper(
+            self.b,
+            self.call_conv,
+            self.helpers.bytes_eq,
+            &[PTR, PTR, types::I64],
+            Some(types::I8),
+            &[start, c, nv],
+        )
+        .unwrap_or_else(|| self.b.ins().iconst(types::I8, 0));
+        self.b.ins().jump(done, &[v.into()]);
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+        res
+    }
+
     /// The native comparison on a slot of the expected kind.
     fn native(&mut self, n: &Native, slot: Value) -> Value {
         match n {
+            Native::StrOp { op, bytes } => self.str_op(*op, bytes, slot),
+            Native::StrSet(set) => {
+                let ptr = self.load(PTR, slot, SlotLayout::PTR);
+                let len = self.load(types::I64, slot, SlotLayout::LEN);
+                let owned = Box::new(set.clone());
+                let addr = &*owned as *const ByteSet as i64;
+                self.consts.sets.push(owned);
+                let sv = self.b.ins().iconst(PTR, addr);
+                call_helper(
+                    self.b,
+                    self.call_conv,
+                    self.helpers.str_in,
+                    &[PTR, types::I64, PTR],
+                    Some(types::I8),
+                    &[ptr, len, sv],
+                )
+                .unwrap_or_else(|| self.b.ins().iconst(types::I8, 0))
+            }
             Native::Exists => self.b.ins().iconst(types::I8, 1),
             Native::Int { op, value, signed } | Native::Bool { op, value, signed } => {
                 let v =
@@ -347,9 +449,7 @@ impl RuleTranslator<'_, '_> {
                         self.b
                             .ins()
                             .load(PTR, MemFlagsData::trusted(), slot, SlotLayout::PTR);
-                    let owned: StrConst = bytes.clone().into_boxed_slice();
-                    let caddr = self.b.ins().iconst(PTR, owned.as_ptr() as i64);
-                    self.consts.push(owned);
+                    let caddr = self.bytes_const(bytes);
                     call_helper(
                         self.b,
                         self.call_conv,
@@ -419,6 +519,16 @@ pub enum Native {
         /// The constant's bytes.
         bytes: Vec<u8>,
     },
+    /// `startswith`, `endswith` or `contains` of one string constant (compared up to the first
+    /// NUL of each side, as the operator code does for strings).
+    StrOp {
+        /// The operator.
+        op: OpKind,
+        /// The constant's bytes up to its first NUL.
+        bytes: Vec<u8>,
+    },
+    /// `in`/`intersects` of a scalar string against a set of strings (exact bytes).
+    StrSet(ByteSet),
 }
 
 impl Native {
@@ -429,7 +539,7 @@ impl Native {
             Native::Int { signed: true, .. } => KIND_I64,
             Native::Int { signed: false, .. } => KIND_U64,
             Native::Bool { .. } => KIND_BOOL,
-            Native::Str { .. } => KIND_STR,
+            Native::Str { .. } | Native::StrOp { .. } | Native::StrSet(_) => KIND_STR,
         }
     }
 }
@@ -443,6 +553,27 @@ pub fn native_form(c: &Check) -> Option<Native> {
     let Some(op) = c.op else {
         return Some(Native::Exists);
     };
+    let items: Option<Vec<&Val>> = match &c.rhs {
+        RhsIr::Set(set) => Some(set.iter().collect()),
+        RhsIr::Values(v) if matches!(op, OpKind::In | OpKind::Intersects) => {
+            Some(v.iter().collect())
+        }
+        _ => None,
+    };
+    if let Some(items) = items {
+        if !matches!(op, OpKind::In | OpKind::Intersects) {
+            return None;
+        }
+        // Only lists of strings: another value never equals a string.
+        let mut out = ByteSet::default();
+        for v in items {
+            match v {
+                Val::Str(s) => out.insert(s.as_bytes().into()),
+                _ => return None,
+            };
+        }
+        return Some(Native::StrSet(out));
+    }
     let RhsIr::Values(vals) = &c.rhs else {
         return None;
     };
@@ -473,6 +604,12 @@ pub fn native_form(c: &Check) -> Option<Native> {
             negate: op == OpKind::Ne,
             bytes: s.as_bytes().to_vec(),
         }),
+        Val::Str(s) if matches!(op, OpKind::StartsWith | OpKind::EndsWith | OpKind::Contains) => {
+            Some(Native::StrOp {
+                op,
+                bytes: rulec::interp::ops::cstr(s.as_bytes()).to_vec(),
+            })
+        }
         _ => None,
     }
 }
