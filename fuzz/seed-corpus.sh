@@ -8,7 +8,7 @@ root=..
 files=("$root"/rules/*.yaml "$root"/testdata/diagnostics/*.yaml)
 shared="$root/../shared/corpus/rules"
 if [ -d "$shared" ]; then files+=("$shared"/*.yaml); fi
-mkdir -p corpus/rules_loader corpus/yaml corpus/condition_parser
+mkdir -p corpus/rules_loader corpus/yaml corpus/condition_parser corpus/jit_differential corpus/bundle_reader
 for f in "${files[@]}"; do
     name="$(basename "$(dirname "$f")")_$(basename "$f")"
     cp "$f" "corpus/rules_loader/$name"
@@ -47,4 +47,13 @@ print(f"{len(seen)} condition seeds")
 PY
 else
     echo "python3 with PyYAML not found: condition_parser starts without seeds" >&2
+fi
+# The JIT differential target starts from the same conditions.
+cp corpus/condition_parser/* corpus/jit_differential/ 2>/dev/null || true
+# bundle_reader: a bundle of the bundled ruleset (needs a built CLI).
+cli="$root/target/debug/falco-rulec"
+if [ -x "$cli" ]; then
+    "$cli" compile "$root/rules" -o corpus/bundle_reader/rules.bundle >/dev/null
+else
+    echo "target/debug/falco-rulec not built: bundle_reader starts without seeds" >&2
 fi

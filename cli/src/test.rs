@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use rulec::testing::file::looks_like_test_file;
 use rulec::testing::{load_test_file, Coverage, Failure, Suite, TestFile, TestResult};
-use rulec::{LoadOptions, Severity};
+use rulec::LoadOptions;
 use serde_json::json;
 
 use crate::lint::{analysis_for, collect_files_with};
@@ -108,25 +108,9 @@ fn run_file(path: &Path, cli_rules: &[PathBuf], search: &[PathBuf]) -> (FileRun,
     let analysis = analysis_for(&files, LoadOptions::default(), u64::MAX);
     let outcome = analysis.load();
     if !outcome.successful() {
-        let mut msg = String::new();
-        for d in outcome
-            .unique_diagnostics()
-            .into_iter()
-            .filter(|d| d.severity() == Severity::Error)
-        {
-            let file = rulec::render::file_name(d, &analysis.sources).unwrap_or("<rules>");
-            match d.line_col(&analysis.sources) {
-                Some((l, c)) => {
-                    let _ = writeln!(msg, "{file}:{}:{}: error: {}", l + 1, c + 1, d.message);
-                }
-                None => {
-                    let _ = writeln!(msg, "{file}: error: {}", d.message);
-                }
-            }
-        }
         return fail(format!(
             "{name}: error: the rules under test do not load:\n{}",
-            msg.trim_end()
+            rulec::render::error_lines(&outcome, &analysis.sources)
         ));
     }
     let mut suite = Suite::new(&analysis, &outcome);

@@ -17,7 +17,7 @@ use std::time::SystemTime;
 
 use rulec::testing::file::{looks_like_test_file, normalize_path};
 use rulec::testing::{parse_test_file, Suite, TestFile};
-use rulec::{Analysis, LoadOptions, Severity};
+use rulec::{Analysis, LoadOptions};
 use serde::Serialize;
 
 use crate::workspace;
@@ -464,25 +464,9 @@ impl RunRequest {
         }
         let outcome = analysis.load();
         if !outcome.successful() {
-            let mut msg = String::new();
-            for d in outcome
-                .unique_diagnostics()
-                .into_iter()
-                .filter(|d| d.severity() == Severity::Error)
-            {
-                let file = rulec::render::file_name(d, &analysis.sources).unwrap_or("<rules>");
-                match d.line_col(&analysis.sources) {
-                    Some((l, c)) => {
-                        let _ = writeln!(msg, "{file}:{}:{}: error: {}", l + 1, c + 1, d.message);
-                    }
-                    None => {
-                        let _ = writeln!(msg, "{file}: error: {}", d.message);
-                    }
-                }
-            }
             return fail(format!(
                 "the rules under test do not load:\n{}",
-                msg.trim_end()
+                rulec::render::error_lines(&outcome, &analysis.sources)
             ));
         }
         let mut suite = Suite::new(&analysis, &outcome);

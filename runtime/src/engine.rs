@@ -113,3 +113,56 @@ impl<'p> Engine<'p> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rulec::event::{Event, FieldMapEvent};
+    use rulec::lower::lower_conditions;
+    use rulec::schema::Registry;
+
+    use super::{Backend, Engine};
+
+    fn program() -> rulec::lower::Program {
+        let s = Registry::get().source("syscall").expect("schema");
+        let rules = [
+            ("proc.name = bash", None),
+            ("fd.name startswith /etc and proc.pid > 1", None),
+        ];
+        lower_conditions(s, &rules).expect("lowers")
+    }
+
+    #[test]
+    fn both_backends_and_auto_agree() {
+        let prog = program();
+        let events = [
+            FieldMapEvent::syscall([
+                ("proc.name", "bash"),
+                ("fd.name", "/etc/x"),
+                ("proc.pid", "2"),
+            ]),
+            FieldMapEvent::syscall([
+                ("proc.name", "sh"),
+                ("fd.name", "/etc/x"),
+                ("proc.pid", "1"),
+            ]),
+        ];
+        let sample: Vec<&dyn Event> = events.iter().map(|e| e as &dyn Event).collect();
+        let mut jit = None;
+        let (mut auto, err) = Engine::auto(&prog, &mut jit, &sample);
+        assert!(err.is_none());
+        let mut interp = Engine::new(Backend::Interpreter, &prog, None);
+        for e in &sample {
+            let want = interp.matching_rules(*e).to_vec();
+            assert_eq!(auto.matching_rules(*e), want.as_slice());
+        }
+        assert_eq!(interp.backend(), Backend::Interpreter);
+        assert_eq!(interp.matching_rules(sample[0]), &[0, 1]);
+    }
+
+    #[test]
+    fn jit_backend_without_a_compiled_program_interprets() {
+        let prog = program();
+        let e = Engine::new(Backend::Jit, &prog, None);
+        assert_eq!(e.backend(), Backend::Interpreter);
+    }
+}

@@ -3,14 +3,10 @@
 //! generated events, the JIT matches exactly the rules the reference interpreter matches.
 
 use proptest::prelude::*;
-use rulec::condition::{parse, ParseOptions};
 use rulec::event::FixtureValue;
 use rulec::interp::Interpreter;
-use rulec::load::Priority;
-use rulec::lower::Builder;
+use rulec::lower::lower_conditions;
 use rulec::schema::Registry;
-use rulec::span::FileId;
-use rulec::typeck::check_condition;
 use rulec_runtime::jit::{JitEvaluator, JitProgram};
 
 #[path = "../../compiler/tests/common/conditions.rs"]
@@ -32,28 +28,21 @@ proptest! {
         events in prop::collection::vec((event(), prop::sample::select(TYPES)), 1..8),
     ) {
         let s = Registry::get().source("syscall").expect("syscall");
-        let mut b = Builder::new(s);
         // Rule 0's condition is repeated inside rule 1 when there are two: shared macro-like
         // subtrees across rules exercise the memo bytes.
-        for (i, (cond, ty)) in rules.iter().enumerate() {
-            let text = if i == 1 { format!("({}) or ({cond})", rules[0].0) } else { cond.clone() };
-            let ast = parse(&text, FileId::default(), &ParseOptions::default());
-            prop_assert!(ast.is_ok(), "{text}: {:?}", ast.err());
-            let ast = ast.expect("checked");
-            let checked = check_condition(s, &ast);
-            prop_assert!(checked.errors.is_empty(), "{text}: {:?}", checked.errors);
-            let r = b.add_rule(
-                &format!("r{i}"),
-                Priority::Warning,
-                Vec::new(),
-                &ast,
-                Some(&checked.typed),
-                "",
-                ty.map(|t| vec![t.to_owned()]),
-            );
-            prop_assert!(r.is_ok(), "{text}: {:?}", r.err());
-        }
-        let prog = b.finish();
+        let texts: Vec<String> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, (c, _))| if i == 1 { format!("({}) or ({c})", rules[0].0) } else { c.clone() })
+            .collect();
+        let spec: Vec<(&str, Option<Vec<String>>)> = texts
+            .iter()
+            .zip(&rules)
+            .map(|(t, (_, ty))| (t.as_str(), ty.map(|t| vec![t.to_owned()])))
+            .collect();
+        let prog = lower_conditions(s, &spec);
+        prop_assert!(prog.is_ok(), "{:?}", prog.err());
+        let prog = prog.expect("checked");
         let jit = JitProgram::compile(&prog);
         prop_assert!(jit.is_ok(), "{:?}", jit.err());
         let jit = jit.expect("checked");

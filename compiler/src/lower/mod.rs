@@ -744,6 +744,41 @@ pub fn lower_condition(
     Ok(b.finish())
 }
 
+/// A program of one rule per condition text (named `r0`, `r1`, ...; `Some(types)` restricts a
+/// rule to those event types), each parsed, typechecked and lowered for `schema` (tests,
+/// fuzzing, tools). The error names the first condition that does not parse, typecheck or
+/// lower.
+pub fn lower_conditions(
+    schema: &SourceSchema,
+    rules: &[(&str, Option<Vec<String>>)],
+) -> Result<Program, LowerError> {
+    let mut b = Builder::new(schema);
+    for (i, (text, types)) in rules.iter().enumerate() {
+        let fail = |what: String| LowerError(format!("condition {i} ({text:?}): {what}"));
+        let ast = crate::condition::parse(
+            text,
+            crate::span::FileId::default(),
+            &crate::condition::ParseOptions::default(),
+        )
+        .map_err(|e| fail(format!("{e:?}")))?;
+        let checked = crate::typeck::check_condition(schema, &ast);
+        if let Some(e) = checked.errors.first() {
+            return Err(fail(format!("{e:?}")));
+        }
+        b.add_rule(
+            &format!("r{i}"),
+            Priority::Warning,
+            Vec::new(),
+            &ast,
+            Some(&checked.typed),
+            "",
+            types.clone(),
+        )
+        .map_err(|e| fail(e.0))?;
+    }
+    Ok(b.finish())
+}
+
 /// Lowers every enabled, successfully compiled rule of a load, one [`Program`] per source
 /// (sources in first-use order). Rules that failed to compile are skipped silently; rules that
 /// fail to lower are listed in [`Program::skipped`].

@@ -29,7 +29,7 @@ use std::ffi::c_void;
 use std::hash::BuildHasherDefault;
 use std::time::{Duration, Instant};
 
-use cranelift_codegen::ir::{InstBuilder, UserFuncName};
+use cranelift_codegen::ir::{InstBuilder, UserFuncName, Value};
 use cranelift_codegen::isa::CallConv;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -124,6 +124,37 @@ impl JitModule {
             .map_err(|e| JitError::Module(e.to_string()))
     }
 
+    /// Defines function `id` (a group function when `group`, else a rule function): `body`
+    /// emits the code after the entry block, given the module, the builder and the context
+    /// parameter. Returns `body`'s result and whether Cranelift accepted the function.
+    fn define<R>(
+        &mut self,
+        id: FuncId,
+        group: bool,
+        body: impl FnOnce(&mut JITModule, &mut FunctionBuilder<'_>, Value) -> R,
+    ) -> (R, Result<(), JitError>) {
+        let mut ctx = self.module.make_context();
+        ctx.func.signature = fn_sig(self.call_conv, group);
+        ctx.func.name = UserFuncName::user(u32::from(group), id.as_u32());
+        let r = {
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut self.fctx);
+            let entry = b.create_block();
+            b.append_block_params_for_function_params(entry);
+            b.switch_to_block(entry);
+            b.seal_block(entry);
+            let cx = b.block_params(entry)[0];
+            let r = body(&mut self.module, &mut b, cx);
+            b.finalize(self.module.target_config());
+            r
+        };
+        let ok = self
+            .module
+            .define_function(id, &mut ctx)
+            .map_err(|e| JitError::Module(format!("{e:?}")));
+        self.module.clear_context(&mut ctx);
+        (r, ok)
+    }
+
     /// Defines rule function `id`; returns the tier counts, or `None` when it failed.
     fn define_rule(
         &mut self,
@@ -133,22 +164,14 @@ impl JitModule {
         helpers: Helpers,
         consts: &mut Consts,
     ) -> Option<TierCounts> {
-        let mut ctx = self.module.make_context();
-        ctx.func.signature = fn_sig(self.call_conv, false);
-        ctx.func.name = UserFuncName::user(0, id.as_u32());
+        let call_conv = self.call_conv;
         let mut local_consts = Consts::default();
-        let tiers = {
-            let mut b = FunctionBuilder::new(&mut ctx.func, &mut self.fctx);
-            let entry = b.create_block();
-            b.append_block_params_for_function_params(entry);
-            b.switch_to_block(entry);
-            b.seal_block(entry);
-            let cx = b.block_params(entry)[0];
+        let (tiers, ok) = self.define(id, false, |_, b, cx| {
             let mut t = RuleTranslator {
-                b: &mut b,
+                b,
                 prog,
                 helpers,
-                call_conv: self.call_conv,
+                call_conv,
                 ctx: cx,
                 consts: &mut local_consts,
                 tiers: TierCounts::default(),
@@ -156,17 +179,11 @@ impl JitModule {
             let v = t.expr(prog.rules[rule].root, 0);
             let tiers = t.tiers;
             b.ins().return_(&[v]);
-            b.finalize(self.module.target_config());
             tiers
-        };
-        let ok = self.module.define_function(id, &mut ctx).is_ok();
-        self.module.clear_context(&mut ctx);
-        if ok {
-            consts.append(&mut local_consts);
-            Some(tiers)
-        } else {
-            None
-        }
+        });
+        ok.ok()?;
+        consts.append(&mut local_consts);
+        Some(tiers)
     }
 
     fn define_group(
@@ -175,35 +192,21 @@ impl JitModule {
         rules: &[(u32, Option<FuncId>)],
         helpers: Helpers,
     ) -> Result<(), JitError> {
-        let mut ctx = self.module.make_context();
-        ctx.func.signature = fn_sig(self.call_conv, true);
-        ctx.func.name = UserFuncName::user(1, id.as_u32());
-        {
-            let mut b = FunctionBuilder::new(&mut ctx.func, &mut self.fctx);
-            let entry = b.create_block();
-            b.append_block_params_for_function_params(entry);
-            b.switch_to_block(entry);
-            b.seal_block(entry);
-            let cx = b.block_params(entry)[0];
+        let call_conv = self.call_conv;
+        self.define(id, true, |module, b, cx| {
             let code: Vec<(u32, RuleCode)> = rules
                 .iter()
                 .map(|&(r, f)| {
                     let code = match f {
-                        Some(f) => RuleCode::Native(self.module.declare_func_in_func(f, b.func)),
+                        Some(f) => RuleCode::Native(module.declare_func_in_func(f, b.func)),
                         None => RuleCode::Interpreted,
                     };
                     (r, code)
                 })
                 .collect();
-            translate_group(&mut b, cx, &code, helpers, self.call_conv);
-            b.finalize(self.module.target_config());
-        }
-        let r = self
-            .module
-            .define_function(id, &mut ctx)
-            .map_err(|e| JitError::Module(format!("{e:?}")));
-        self.module.clear_context(&mut ctx);
-        r
+            translate_group(b, cx, &code, helpers, call_conv);
+        })
+        .1
     }
 }
 

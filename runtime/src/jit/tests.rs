@@ -1,11 +1,7 @@
-use rulec::condition::{parse, ParseOptions};
 use rulec::event::{FieldMapEvent, FixtureValue};
 use rulec::interp::Interpreter;
-use rulec::load::Priority;
-use rulec::lower::{Builder, Program};
+use rulec::lower::{lower_conditions, Program};
 use rulec::schema::Registry;
-use rulec::span::FileId;
-use rulec::typeck::check_condition;
 
 use super::translate::TierCounts;
 use super::{JitEvaluator, JitProgram};
@@ -13,23 +9,11 @@ use super::{JitEvaluator, JitProgram};
 /// A syscall program with one rule per `(condition, event types)`.
 fn program(rules: &[(&str, Option<&[&str]>)]) -> Program {
     let s = Registry::get().source("syscall").expect("syscall schema");
-    let mut b = Builder::new(s);
-    for (i, (cond, types)) in rules.iter().enumerate() {
-        let ast = parse(cond, FileId::default(), &ParseOptions::default()).expect("parses");
-        let checked = check_condition(s, &ast);
-        assert!(checked.errors.is_empty(), "{cond}: {:?}", checked.errors);
-        b.add_rule(
-            &format!("r{i}"),
-            Priority::Warning,
-            Vec::new(),
-            &ast,
-            Some(&checked.typed),
-            "",
-            types.map(|t| t.iter().map(|s| (*s).to_owned()).collect()),
-        )
-        .expect("lowers");
-    }
-    b.finish()
+    let rules: Vec<(&str, Option<Vec<String>>)> = rules
+        .iter()
+        .map(|(c, t)| (*c, t.map(|t| t.iter().map(|s| (*s).to_owned()).collect())))
+        .collect();
+    lower_conditions(s, &rules).expect("lowers")
 }
 
 fn ev(pairs: &[(&str, &str)]) -> FieldMapEvent {
