@@ -8,6 +8,8 @@
 
 pub mod format;
 
+use rustc_hash::FxHashMap;
+
 use crate::condition::ast::{ExprKind, TransformerName};
 use crate::condition::{self, ParseOptions};
 use crate::schema::SourceSchema;
@@ -42,9 +44,26 @@ fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'.'
 }
 
+/// Typechecked operands by source and expression text, shared by the outputs of a load
+/// (most outputs repeat the same fields). An operand depends only on its text and schema.
+#[derive(Debug, Default)]
+pub struct OperandMemo {
+    by_source: FxHashMap<String, FxHashMap<String, Result<TypedOperand, String>>>,
+}
+
 /// Checks every `%` token of `text` (the `%container.info` token, which Falco removes before
 /// validation, is skipped).
 pub fn check_output(schema: &SourceSchema, text: &str) -> (Vec<OutputToken>, Vec<OutputError>) {
+    check_output_memo(schema, text, &mut OperandMemo::default())
+}
+
+/// [`check_output`] reusing operands checked earlier with the same `memo`.
+pub fn check_output_memo(
+    schema: &SourceSchema,
+    text: &str,
+    memo: &mut OperandMemo,
+) -> (Vec<OutputToken>, Vec<OutputError>) {
+    let memo = memo.by_source.entry(schema.name.clone()).or_default();
     let b = text.as_bytes();
     let mut toks = Vec::new();
     let mut errs = Vec::new();
@@ -71,7 +90,7 @@ pub fn check_output(schema: &SourceSchema, text: &str) -> (Vec<OutputToken>, Vec
             i = j + 14;
             continue;
         }
-        match token(schema, text, j) {
+        match token(schema, text, j, memo) {
             Ok(t) => {
                 i = t.end;
                 toks.push(t);
@@ -83,6 +102,23 @@ pub fn check_output(schema: &SourceSchema, text: &str) -> (Vec<OutputToken>, Vec
         }
     }
     (toks, errs)
+}
+
+/// Per-schema operand results by expression text.
+type Memo = FxHashMap<String, Result<TypedOperand, String>>;
+
+/// [`operand`], memoized.
+fn operand_memo(
+    schema: &SourceSchema,
+    expr: &str,
+    memo: &mut Memo,
+) -> Result<TypedOperand, String> {
+    if let Some(r) = memo.get(expr) {
+        return r.clone();
+    }
+    let r = operand(schema, expr);
+    memo.insert(expr.to_owned(), r.clone());
+    r
 }
 
 /// Parses and typechecks `expr` as a standalone operand.
@@ -103,7 +139,12 @@ fn operand(schema: &SourceSchema, expr: &str) -> Result<TypedOperand, String> {
     Ok(t)
 }
 
-fn token(schema: &SourceSchema, text: &str, j: usize) -> Result<OutputToken, OutputError> {
+fn token(
+    schema: &SourceSchema,
+    text: &str,
+    j: usize,
+    memo: &mut Memo,
+) -> Result<OutputToken, OutputError> {
     let b = text.as_bytes();
     let mut k = j;
     while k < b.len() && is_name_byte(b[k]) {
@@ -134,7 +175,7 @@ fn token(schema: &SourceSchema, text: &str, j: usize) -> Result<OutputToken, Out
                 end += c + 1;
             }
         }
-        return operand(schema, &text[j..end])
+        return operand_memo(schema, &text[j..end], memo)
             .map(|t| ok(end, t))
             .map_err(|m| fail(m, end));
     }
@@ -142,12 +183,12 @@ fn token(schema: &SourceSchema, text: &str, j: usize) -> Result<OutputToken, Out
     if k < b.len() && b[k] == b'[' {
         if let Some(c) = text[k..].find(']') {
             let end = k + c + 1;
-            if let Ok(t) = operand(schema, &text[j..end]) {
+            if let Ok(t) = operand_memo(schema, &text[j..end], memo) {
                 return Ok(ok(end, t));
             }
         }
     }
-    let first_err = operand(schema, &text[j..k]);
+    let first_err = operand_memo(schema, &text[j..k], memo);
     match first_err {
         Ok(t) => Ok(ok(k, t)),
         Err(m) => {
@@ -157,7 +198,7 @@ fn token(schema: &SourceSchema, text: &str, j: usize) -> Result<OutputToken, Out
                 if b[e - 1] == b'.' {
                     continue;
                 }
-                if let Ok(t) = operand(schema, &text[j..e]) {
+                if let Ok(t) = operand_memo(schema, &text[j..e], memo) {
                     return Ok(ok(e, t));
                 }
             }

@@ -50,12 +50,18 @@ impl MappedText {
 
     /// The decoded value of a YAML scalar, mapped byte by byte to the file.
     pub fn from_scalar(file: FileId, scalar: &Scalar) -> Self {
-        let origins = (0..scalar.value.len())
-            .map(|i| Origin {
+        let mut origins = Vec::with_capacity(scalar.value.len());
+        scalar
+            .map
+            .for_each_file_offset(|offset| origins.push(Origin { file, offset }));
+        // A map shorter than the value (not produced by the decoder) maps the rest to its end.
+        origins.resize(
+            scalar.value.len(),
+            Origin {
                 file,
-                offset: scalar.map.file_offset(to_u32(i)),
-            })
-            .collect();
+                offset: scalar.map.end(),
+            },
+        );
         MappedText {
             text: scalar.value.clone(),
             origins,

@@ -15,6 +15,8 @@
 //! destructor), the counter is not decremented when the guard itself fails; if that failure is
 //! swallowed (first list item) the parse ends with `parser fatal error: recursion is unbalanced`.
 
+use std::borrow::Cow;
+
 use super::ast::{
     Expr, ExprKind, Field, ListLit, Modifier, OpKind, Operand, Operator, Rhs, TrArg, Transformer,
     TransformerName, Value,
@@ -75,10 +77,10 @@ const LIST_OPS: [(&str, OpKind); 3] = [
 ];
 
 /// Saved lexer state for backtracking (modifier lookahead).
-struct Mark {
+struct Mark<'a> {
     pos: usize,
     last_end: usize,
-    last_token: String,
+    last_token: Cow<'a, str>,
     last_kind: Option<TokenKind>,
     tokens: usize,
 }
@@ -90,7 +92,8 @@ pub(crate) struct Parser<'a> {
     pos: usize,
     /// End of the last consumed token (for spans; excludes trailing blanks).
     last_end: usize,
-    last_token: String,
+    /// libs `m_last_token`; borrowed from the input (or a keyword) unless unescaped.
+    last_token: Cow<'a, str>,
     last_kind: Option<TokenKind>,
     depth: u32,
     max_depth: u32,
@@ -107,7 +110,7 @@ impl<'a> Parser<'a> {
             bytes: text.as_bytes(),
             pos: 0,
             last_end: 0,
-            last_token: String::new(),
+            last_token: Cow::Borrowed(""),
             last_kind: None,
             depth: 0,
             max_depth,
@@ -148,6 +151,11 @@ impl<'a> Parser<'a> {
         self.text.get(start..end).unwrap_or("").to_string()
     }
 
+    /// The input bytes `start..end` without copying (empty when out of range).
+    fn slice_ref(&self, start: usize, end: usize) -> &'a str {
+        self.text.get(start..end).unwrap_or("")
+    }
+
     fn rest(&self) -> &'a str {
         self.text.get(self.pos..).unwrap_or("")
     }
@@ -164,7 +172,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn mark(&self) -> Mark {
+    fn mark(&self) -> Mark<'a> {
         Mark {
             pos: self.pos,
             last_end: self.last_end,
@@ -174,7 +182,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn reset(&mut self, m: Mark) {
+    fn reset(&mut self, m: Mark<'a>) {
         self.pos = m.pos;
         self.last_end = m.last_end;
         self.last_token = m.last_token;
@@ -192,27 +200,27 @@ impl<'a> Parser<'a> {
     }
 
     /// libs `lex_helper_str`: a literal prefix at the cursor.
-    fn lit(&mut self, s: &str, kind: TokenKind) -> bool {
+    fn lit(&mut self, s: &'static str, kind: TokenKind) -> bool {
         if !self.bytes[self.pos..].starts_with(s.as_bytes()) {
             return false;
         }
         let start = self.pos;
         self.pos += s.len();
         self.last_end = self.pos;
-        self.last_token = s.to_string();
+        self.last_token = Cow::Borrowed(s);
         self.push_token(kind, start, self.pos);
         true
     }
 
     /// A literal ending in `(` (`not(`, `tolower(`): recorded as `kind` plus an `LParen` token.
-    fn lit_call(&mut self, s: &str, kind: TokenKind) -> bool {
+    fn lit_call(&mut self, s: &'static str, kind: TokenKind) -> bool {
         if !self.bytes[self.pos..].starts_with(s.as_bytes()) {
             return false;
         }
         let start = self.pos;
         self.pos += s.len();
         self.last_end = self.pos;
-        self.last_token = s.to_string();
+        self.last_token = Cow::Borrowed(s);
         self.push_token(kind, start, self.pos - 1);
         self.push_token(TokenKind::LParen, self.pos - 1, self.pos);
         true
@@ -224,7 +232,7 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         self.pos += len;
         self.last_end = self.pos;
-        self.last_token = self.slice(start, self.pos);
+        self.last_token = Cow::Borrowed(self.slice_ref(start, self.pos));
         self.push_token(kind, start, self.pos);
         Some((start, self.pos))
     }
@@ -237,7 +245,7 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         self.pos += len;
         self.last_end = start + 3;
-        self.last_token = self.slice(start, self.pos);
+        self.last_token = Cow::Borrowed(self.slice_ref(start, self.pos));
         self.push_token(TokenKind::Not, start, start + 3);
         true
     }
@@ -263,7 +271,7 @@ impl<'a> Parser<'a> {
         loop {
             match self.bytes.get(i) {
                 None | Some(0) => {
-                    self.last_token = String::from_utf8_lossy(&self.bytes[start..i]).into_owned();
+                    self.last_token = String::from_utf8_lossy(&self.bytes[start..i]);
                     return Ok(None);
                 }
                 Some(&c) if c == delim && prev != b'\\' => break,
@@ -279,12 +287,12 @@ impl<'a> Parser<'a> {
         match unescape(raw) {
             Ok(bytes) => {
                 let value = Value::from_bytes(bytes, self.span(start, self.pos), true);
-                self.last_token = value.text.clone();
+                self.last_token = Cow::Owned(value.text.clone());
                 self.push_token(TokenKind::QuotedStr, start, self.pos);
                 Ok(Some(value))
             }
             Err(e) => {
-                self.last_token = String::from_utf8_lossy(raw).into_owned();
+                self.last_token = String::from_utf8_lossy(raw);
                 let hint = escape_hint(&e.message);
                 Err(self.fail_span(e.message, start + e.start, start + e.end, Some(hint)))
             }
@@ -294,10 +302,16 @@ impl<'a> Parser<'a> {
     /// A transformer name followed by `(` (libs `lex_field_transformer_type`, `val` excluded).
     fn transformer_type(&mut self) -> Option<(TransformerName, usize)> {
         let start = self.pos;
+        let rest = &self.bytes[start..];
         for t in TransformerName::TYPES {
-            let call = format!("{}(", t.as_str());
-            if self.lit_call(&call, TokenKind::Transformer) {
-                self.last_token = t.as_str().to_string();
+            let name = t.as_str();
+            // `lit_call(name + "(")` without building the string.
+            if rest.starts_with(name.as_bytes()) && rest.get(name.len()) == Some(&b'(') {
+                self.pos += name.len() + 1;
+                self.last_end = self.pos;
+                self.push_token(TokenKind::Transformer, start, self.pos - 1);
+                self.push_token(TokenKind::LParen, self.pos - 1, self.pos);
+                self.last_token = Cow::Borrowed(name);
                 return Some((t, start));
             }
         }
@@ -345,7 +359,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Shared body of `parse_or` / `parse_and`.
-    fn parse_logical(&mut self, word: &str, kind: TokenKind) -> PResult<Expr> {
+    fn parse_logical(&mut self, word: &'static str, kind: TokenKind) -> PResult<Expr> {
         let is_or = kind == TokenKind::Or;
         self.blank();
         let start = self.pos;
@@ -838,7 +852,7 @@ impl<'a> Parser<'a> {
             p.blank();
             let start = p.pos;
             if p.lit_call("val(", TokenKind::Transformer) {
-                p.last_token = "val".to_string();
+                p.last_token = Cow::Borrowed("val");
                 return p.parse_val_remainder(start).map(Some);
             }
             if let Some((name, s)) = p.transformer_type() {

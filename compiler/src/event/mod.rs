@@ -10,7 +10,6 @@
 //! were typed once when it was built, as a runtime event's are: evaluators borrow them through
 //! [`Event::stored`] instead of extracting copies.
 
-mod hash;
 mod typed;
 
 use std::collections::HashMap;
@@ -111,11 +110,13 @@ impl Val {
     }
 }
 
-pub use hash::FxHasher;
+/// The hasher of value sets and name-keyed tables (rule literals and names, fixed at compile
+/// time: SipHash's HashDoS resistance buys nothing there and costs most of an `in` check).
+pub use rustc_hash::FxHasher;
 pub use typed::TypedEvent;
 
 /// A set of values with a fast hasher (`in` / `intersects` literal lists).
-pub type ValSet = std::collections::HashSet<Val, std::hash::BuildHasherDefault<hash::FxHasher>>;
+pub type ValSet = rustc_hash::FxHashSet<Val>;
 
 /// The values a field extracted: one for a scalar field, zero or more for a list field.
 pub type Values = Vec<Val>;

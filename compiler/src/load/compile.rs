@@ -5,7 +5,8 @@
 //! checked independently, and a rule that uses a broken macro is skipped silently so one
 //! mistake gives one diagnostic.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use super::context::Ctx;
@@ -65,38 +66,53 @@ enum MacroState {
 #[derive(Debug, Default)]
 pub struct CompileCache {
     /// Condition text -> parse result with spans local to the text.
-    parses: HashMap<String, Result<Expr, condition::ParseError>>,
+    parses: FxHashMap<String, Result<Expr, condition::ParseError>>,
+    /// (macro index, macro visibility) -> the expanded condition last parsed for it, the
+    /// parse with file spans, and the stamp of that expansion (any change to the macro changes
+    /// its visibility; list changes show in the expanded text).
+    macro_parses: FxHashMap<(usize, u32), (MappedText, Expr, u64)>,
+    /// Last stamp handed out: a new one per distinct macro expansion parsed.
+    last_stamp: u64,
     /// (rule index, rule visibility) -> the rule's last compile, reused when its expanded text
     /// and the macros it depends on are unchanged.
-    rules: HashMap<(usize, u32), RuleCacheEntry>,
+    rules: FxHashMap<(usize, u32), RuleCacheEntry>,
     /// (source, output text) -> output check result.
-    outputs: HashMap<
+    outputs: FxHashMap<
         (String, String),
         (
             Vec<crate::output::OutputToken>,
             Vec<crate::output::OutputError>,
         ),
     >,
+    /// Output operands already typechecked, shared by all outputs.
+    operands: crate::output::OperandMemo,
 }
 
 /// One memoized rule compile.
 #[derive(Debug)]
 struct RuleCacheEntry {
     text: MappedText,
-    /// Macros the resolved condition inlines (transitively), with their visibility.
-    deps: Vec<(usize, u32)>,
+    /// Macros the resolved condition inlines (transitively), with their visibility and the
+    /// stamp of their expanded text (a later file can change a list a macro uses without
+    /// touching the macro).
+    deps: Vec<(usize, u32, u64)>,
     result: Option<Arc<CompiledRule>>,
     diags: Vec<Diagnostic>,
 }
 
 struct Compiler<'a> {
-    coll: &'a mut Collection,
+    /// Read-only during compilation (so items are borrowed, not cloned); the `used` flags
+    /// are collected in `list_used` / `macro_used` and written back at the end.
+    coll: &'a Collection,
+    list_used: Vec<bool>,
     opts: &'a LoadOptions,
     cache: &'a mut CompileCache,
     list_items: Vec<Vec<MappedText>>,
     list_subst: ListSubst,
     macro_state: Vec<MacroState>,
     macro_used: Vec<bool>,
+    /// Stamp of each macro's expanded text in this compile (0 when it did not parse).
+    macro_stamp: Vec<u64>,
     /// Macros each resolved macro inlines, transitively.
     macro_deps: Vec<Vec<usize>>,
     /// Macros inlined by the resolution in progress.
@@ -104,6 +120,9 @@ struct Compiler<'a> {
     diags: Vec<Diagnostic>,
     /// Set when LOAD_NO_EVTTYPE was reported for the rule being compiled.
     no_evttype_reported: bool,
+    /// Answers of [`Self::literal_empty_list`] (the collection does not change during a
+    /// compile).
+    empty_list_memo: RefCell<FxHashMap<Span, bool>>,
 }
 
 /// Outcome of typechecking one rule.
@@ -160,10 +179,12 @@ pub fn compile_cached(
         l.used = false;
     }
     let list_items = compile_lists(&mut coll.lists);
-    let list_subst = ListSubst::new(&coll.lists, &list_items);
+    let list_subst = ListSubst::new(&coll.lists);
     let n = coll.macros.len();
+    let list_used = coll.lists.iter().map(|l| l.used).collect();
     let mut c = Compiler {
         coll,
+        list_used,
         opts,
         cache,
         list_items,
@@ -171,15 +192,17 @@ pub fn compile_cached(
         macro_state: vec![MacroState::Unparsed; n],
         macro_used: vec![false; n],
         macro_deps: vec![Vec::new(); n],
+        macro_stamp: vec![0; n],
         dep_sink: Vec::new(),
         diags: Vec::new(),
         no_evttype_reported: false,
+        empty_list_memo: RefCell::default(),
     };
     for i in 0..n {
         c.parse_macro(i);
     }
     for i in 0..n {
-        c.resolve_macro(i);
+        c.ensure_resolved(i);
     }
     c.macro_lints();
     c.duplicate_list_items();
@@ -193,35 +216,57 @@ pub fn compile_cached(
     c.plugin_versions();
     // Falco stops at the first compile error and never reaches the unused-item checks; an
     // undefined or broken reference would also make its target look unused.
-    if !c
+    let unused_checked = !c
         .diags
         .iter()
-        .any(|d| d.severity() == crate::diag::Severity::Error)
-    {
+        .any(|d| d.severity() == crate::diag::Severity::Error);
+    if unused_checked {
         c.unused_warnings();
     }
-    let macros = c
-        .macro_state
-        .iter()
+    let Compiler {
+        macro_state,
+        list_items,
+        list_used,
+        macro_used,
+        diags,
+        ..
+    } = c;
+    for (l, used) in coll.lists.iter_mut().zip(list_used) {
+        l.used = used;
+    }
+    let macros = macro_state
+        .into_iter()
         .map(|s| match s {
-            MacroState::Resolved(e) => Some(e.clone()),
+            MacroState::Resolved(e) => Some(e),
             _ => None,
         })
         .collect();
+    if unused_checked {
+        for (m, used) in coll.macros.iter_mut().zip(macro_used) {
+            m.used = used;
+        }
+    }
     (
         Compiled {
-            list_items: c.list_items,
+            list_items,
             macros,
             rules,
         },
-        c.diags,
+        diags,
     )
 }
 
 impl Compiler<'_> {
     fn substitute(&mut self, text: &mut MappedText) {
-        for used in substitute_lists(text, &self.coll.lists, &self.list_subst) {
-            self.coll.lists[used].used = true;
+        let used = substitute_lists(
+            text,
+            &self.coll.lists,
+            &self.list_items,
+            &self.coll.list_ids,
+            &self.list_subst,
+        );
+        for used in used {
+            self.list_used[used] = true;
         }
     }
 
@@ -236,12 +281,16 @@ impl Compiler<'_> {
         let opts = ParseOptions {
             max_depth: self.opts.max_depth,
         };
-        let parsed = self
-            .cache
-            .parses
-            .entry(text.as_str().to_owned())
-            .or_insert_with(|| condition::parse(text.as_str(), file, &opts))
-            .clone();
+        let parsed = match self.cache.parses.get(text.as_str()) {
+            Some(p) => p.clone(),
+            None => {
+                let p = condition::parse(text.as_str(), file, &opts);
+                self.cache
+                    .parses
+                    .insert(text.as_str().to_owned(), p.clone());
+                p
+            }
+        };
         match parsed {
             Ok(mut ast) => {
                 ast.walk_spans_mut(&mut |s: &mut Span| {
@@ -278,42 +327,64 @@ impl Compiler<'_> {
     }
 
     fn parse_macro(&mut self, i: usize) {
-        let mut text = self.coll.macros[i].cond.clone();
+        let m = &self.coll.macros[i];
+        let mut text = m.cond.clone();
         self.substitute(&mut text);
-        let cond_ctx = self.coll.macros[i].cond_ctx.clone();
-        self.macro_state[i] = match self.parse(&text, &cond_ctx) {
-            Some(ast) => MacroState::Parsed(ast),
+        let key = (i, m.visibility);
+        if let Some((parsed_text, ast, stamp)) = self.cache.macro_parses.get(&key) {
+            if *parsed_text == text {
+                self.macro_state[i] = MacroState::Parsed(ast.clone());
+                self.macro_stamp[i] = *stamp;
+                return;
+            }
+        }
+        self.macro_state[i] = match self.parse(&text, &m.cond_ctx) {
+            Some(ast) => {
+                self.cache.last_stamp += 1;
+                let stamp = self.cache.last_stamp;
+                self.macro_stamp[i] = stamp;
+                self.cache
+                    .macro_parses
+                    .insert(key, (text, ast.clone(), stamp));
+                MacroState::Parsed(ast)
+            }
             None => MacroState::Broken,
         };
     }
 
-    /// Resolves macro `i` (memoized). Returns its AST, or `None` when it is broken.
+    /// Resolves macro `i` (memoized). Returns a copy of its AST, or `None` when it is broken.
     fn resolve_macro(&mut self, i: usize) -> Option<Expr> {
+        if !self.ensure_resolved(i) {
+            return None;
+        }
+        match &self.macro_state[i] {
+            MacroState::Resolved(ast) => Some(ast.clone()),
+            _ => None,
+        }
+    }
+
+    /// Resolves macro `i` in place (memoized); false when it is broken or being resolved.
+    fn ensure_resolved(&mut self, i: usize) -> bool {
         match std::mem::replace(&mut self.macro_state[i], MacroState::Resolving) {
             MacroState::Parsed(mut ast) => {
-                let visibility = self.coll.macros[i].visibility;
-                let ctx = self.coll.macros[i].cond_ctx.clone();
-                let text = self.coll.macros[i].cond.clone();
+                let m = &self.coll.macros[i];
                 let outer = std::mem::take(&mut self.dep_sink);
-                let ok = self.resolve(&mut ast, visibility, &mut vec![i], &ctx, &text);
+                let ok = self.resolve(&mut ast, m.visibility, &mut vec![i], &m.cond_ctx, &m.cond);
                 let mut deps = std::mem::replace(&mut self.dep_sink, outer);
                 deps.sort_unstable();
                 deps.dedup();
                 self.macro_deps[i] = deps;
                 self.macro_state[i] = if ok {
-                    MacroState::Resolved(ast.clone())
+                    MacroState::Resolved(ast)
                 } else {
                     MacroState::Broken
                 };
-                ok.then_some(ast)
-            }
-            MacroState::Resolved(ast) => {
-                self.macro_state[i] = MacroState::Resolved(ast.clone());
-                Some(ast)
+                ok
             }
             other => {
+                let resolved = matches!(other, MacroState::Resolved(_));
                 self.macro_state[i] = other;
-                None
+                resolved
             }
         }
     }
@@ -443,7 +514,6 @@ impl Compiler<'_> {
             self.diags.push(d);
             return None;
         }
-        let rule = rule.clone();
         let mut text = match with_exceptions(&rule.cond, &rule.exceptions) {
             Ok(t) => t,
             Err(e) => {
@@ -457,7 +527,7 @@ impl Compiler<'_> {
         };
         let schema = Registry::get().source(&rule.source);
         if let Some(schema) = schema {
-            if !self.exception_fields(&rule, schema) {
+            if !self.exception_fields(rule, schema) {
                 return Some(Arc::new(CompiledRule::failed(i, text)));
             }
         }
@@ -480,11 +550,11 @@ impl Compiler<'_> {
         deps.dedup();
         let deps = deps
             .into_iter()
-            .map(|m| (m, self.coll.macros[m].visibility))
+            .map(|m| (m, self.coll.macros[m].visibility, self.macro_stamp[m]))
             .collect();
         let first_diag = self.diags.len();
         let result = self
-            .compile_resolved(i, &rule, text.clone(), resolved)
+            .compile_resolved(i, rule, text.clone(), resolved)
             .map(Arc::new);
         let entry = RuleCacheEntry {
             text,
@@ -506,14 +576,15 @@ impl Compiler<'_> {
     ) -> Option<Option<Arc<CompiledRule>>> {
         let entry = self.cache.rules.get(&(i, visibility))?;
         let fresh = entry.text == *text
-            && entry.deps.iter().all(|&(m, vis)| {
+            && entry.deps.iter().all(|&(m, vis, stamp)| {
                 self.coll.macros.get(m).is_some_and(|x| x.visibility == vis)
+                    && self.macro_stamp.get(m) == Some(&stamp)
                     && matches!(self.macro_state[m], MacroState::Resolved(_))
             });
         if !fresh {
             return None;
         }
-        for &(m, _) in &entry.deps {
+        for &(m, _, _) in &entry.deps {
             self.macro_used[m] = true;
         }
         self.diags.extend(entry.diags.iter().cloned());
@@ -529,10 +600,9 @@ impl Compiler<'_> {
         resolved: Expr,
     ) -> Option<CompiledRule> {
         let ast = Some(resolved);
-        let rule = rule.clone();
         let schema = Registry::get().source(&rule.source);
         if let Some(a) = &ast {
-            self.condition_warnings(&rule, a);
+            self.condition_warnings(rule, a);
         }
         let mut compiled = CompiledRule {
             rule: i,
@@ -543,28 +613,28 @@ impl Compiler<'_> {
             output_fields: Vec::new(),
         };
         let Some(schema) = schema else {
-            self.output_warnings(&rule);
+            self.output_warnings(rule);
             return Some(compiled);
         };
         if let Some(a) = &compiled.ast {
-            match self.typecheck(&rule, a, schema, &compiled.text) {
+            match self.typecheck(rule, a, schema, &compiled.text) {
                 Typecheck::Ok(t) => compiled.typed = Some(t),
                 Typecheck::Failed => {}
                 Typecheck::Skip => return None,
                 Typecheck::WrongSource => return Some(compiled),
             }
         }
-        self.output_warnings(&rule);
-        match self.check_output(&rule, schema) {
+        self.output_warnings(rule);
+        match self.check_output(rule, schema) {
             Some(fields) => compiled.output_fields = fields,
             None if rule.skip_if_unknown_filter => return None,
             None => {}
         }
         if let (Some(a), Some(_)) = (&compiled.ast, &compiled.typed) {
-            compiled.event_types = self.rule_event_types(&rule, a);
-            self.never_matches(&rule, a, compiled.event_types.as_ref());
+            compiled.event_types = self.rule_event_types(rule, a);
+            self.never_matches(rule, a, compiled.event_types.as_ref());
         }
-        self.exception_lints(&rule);
+        self.exception_lints(rule);
         Some(compiled)
     }
 
@@ -691,11 +761,13 @@ impl Compiler<'_> {
         rule: &RuleInfo,
         schema: &SourceSchema,
     ) -> Option<Vec<TypedOperand>> {
-        let (toks, errs) = self
-            .cache
+        let cache = &mut *self.cache;
+        let (toks, errs) = cache
             .outputs
             .entry((rule.source.clone(), rule.output.as_str().to_owned()))
-            .or_insert_with(|| crate::output::check_output(schema, rule.output.as_str()))
+            .or_insert_with(|| {
+                crate::output::check_output_memo(schema, rule.output.as_str(), &mut cache.operands)
+            })
             .clone();
         if errs.is_empty() {
             return Some(toks.into_iter().map(|t| t.operand).collect());
@@ -795,7 +867,18 @@ impl Compiler<'_> {
 
     /// Whether the empty list at `span` is written `()` in a rule or macro condition (and
     /// not produced by substituting an empty list).
+    ///
+    /// Memoized per span.
     fn literal_empty_list(&self, span: Span) -> bool {
+        if let Some(&known) = self.empty_list_memo.borrow().get(&span) {
+            return known;
+        }
+        let found = self.literal_empty_list_uncached(span);
+        self.empty_list_memo.borrow_mut().insert(span, found);
+        found
+    }
+
+    fn literal_empty_list_uncached(&self, span: Span) -> bool {
         let texts = self
             .coll
             .rules
@@ -979,7 +1062,7 @@ impl Compiler<'_> {
     fn duplicate_list_items(&mut self) {
         let mut out = Vec::new();
         for l in &self.coll.lists {
-            let mut seen: std::collections::HashMap<&str, Span> = std::collections::HashMap::new();
+            let mut seen: FxHashMap<&str, Span> = FxHashMap::default();
             for it in &l.items {
                 if let Some(first) = seen.get(it.as_str()) {
                     out.push(
@@ -1007,7 +1090,7 @@ impl Compiler<'_> {
     /// RULEC_SHADOWED_RULE.
     fn shadowed_rules(&mut self, rules: &[Arc<CompiledRule>]) {
         // Group by (source, output) first: printing conditions is only needed within a group.
-        let mut groups: HashMap<(&str, &str), Vec<(usize, &Expr)>> = HashMap::new();
+        let mut groups: FxHashMap<(&str, &str), Vec<(usize, &Expr)>> = FxHashMap::default();
         for r in rules {
             let info = &self.coll.rules[r.rule];
             if let (Some(ast), true) = (&r.ast, info.enabled) {
@@ -1019,7 +1102,7 @@ impl Compiler<'_> {
         }
         let mut found = Vec::new();
         for members in groups.values().filter(|g| g.len() > 1) {
-            let mut seen: HashMap<String, usize> = HashMap::new();
+            let mut seen: FxHashMap<String, usize> = FxHashMap::default();
             for &(rule, ast) in members {
                 match seen.get(&ast.to_string()) {
                     Some(&prev) => found.push((rule, prev)),
@@ -1082,14 +1165,13 @@ impl Compiler<'_> {
     }
 
     fn unused_warnings(&mut self) {
-        for (i, m) in self.coll.macros.iter_mut().enumerate() {
-            m.used = self.macro_used[i];
-        }
         let unused_macros: Vec<Diagnostic> = self
             .coll
             .macros
             .iter()
-            .filter(|m| !m.used)
+            .zip(&self.macro_used)
+            .filter(|(_, &used)| !used)
+            .map(|(m, _)| m)
             .map(|m| {
                 Diagnostic::new(
                     Code::UnusedMacro,
@@ -1104,8 +1186,9 @@ impl Compiler<'_> {
             .coll
             .lists
             .iter()
-            .filter(|l| !l.used)
-            .map(|l| {
+            .zip(&self.list_used)
+            .filter(|(_, &used)| !used)
+            .map(|(l, _)| {
                 Diagnostic::new(
                     Code::UnusedList,
                     "List not referred to by any other rule/macro",
@@ -1213,5 +1296,29 @@ mod tests {
     fn transformer_text_warning() {
         assert!(value_warning("=", "toupper( proc.pname)").is_some());
         assert!(value_warning("=", "bash").is_none());
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use crate::{Analysis, LoadOptions};
+
+    /// A later file appending to a list used only inside a macro must change the rules
+    /// that inline the macro, although neither the rule nor the macro changed.
+    #[test]
+    fn list_append_in_later_file_reaches_rules_through_macros() {
+        let mut a = Analysis::new(LoadOptions::default());
+        a.add_file(
+            "a.yaml",
+            "- list: shells\n  items: [bash]\n- macro: spawned\n  condition: proc.name in (shells)\n- rule: r\n  desc: d\n  condition: evt.type = execve and spawned\n  output: x %proc.name\n  priority: WARNING\n",
+        );
+        a.add_file(
+            "b.yaml",
+            "- list: shells\n  items: [zsh]\n  override:\n    items: append\n",
+        );
+        let out = a.load();
+        assert!(out.successful(), "{:?}", out.results);
+        let ast = out.compiled.rules[0].ast.as_ref().expect("compiled");
+        assert!(ast.to_string().contains("zsh"), "{ast}");
     }
 }

@@ -55,7 +55,8 @@ impl Ctx {
         span: Span,
     ) -> Ctx {
         let lc = file.line_col(span.start);
-        let mut v = self.0.clone();
+        let mut v = Vec::with_capacity(self.0.len() + 1);
+        v.extend_from_slice(&self.0);
         v.push(Location {
             item_type,
             item_name: item_name.to_owned(),

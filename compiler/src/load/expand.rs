@@ -3,7 +3,9 @@
 //!
 //! All text is [`MappedText`], so every inserted byte still knows its file position.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use std::cell::OnceCell;
+
+use rustc_hash::FxHashMap;
 
 use super::{Entry, ExceptionInfo, ListInfo, Text};
 use crate::text::MappedText;
@@ -217,86 +219,134 @@ pub fn compile_lists(lists: &mut [ListInfo]) -> Vec<Vec<MappedText>> {
 const BLANKS: &[u8] = b" \t\n\r";
 const DELIMS: &[u8] = b" \t\n\r(),=";
 
-/// What list substitution needs, computed once per compile: lists in index order, the text
-/// each one is replaced with, and a matcher that finds which list names a text contains.
+/// `IS_DELIM[b]` is true for the bytes of [`DELIMS`] (a table: this test runs on every byte
+/// of every condition).
+const IS_DELIM: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < DELIMS.len() {
+        t[DELIMS[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+/// What list substitution needs, prepared once per compile: lists in index order, plus the
+/// text each one is replaced with and the list names that text contains, both built on
+/// first use (most lists are never substituted, or only in some compiles).
 #[derive(Debug, Clone, Default)]
 pub struct ListSubst {
     order: Vec<usize>,
-    subs: Vec<MappedText>,
-    /// Matches every non-empty list name (pattern id -> list index in `pattern_list`).
-    names: Option<AhoCorasick>,
-    pattern_list: Vec<usize>,
-    /// Lists whose names occur in each substitution text.
-    names_in_sub: Vec<Vec<usize>>,
-    /// Lists whose names contain blanks: an occurrence may span an insertion boundary, so they
-    /// are always checked.
+    subs: Vec<OnceCell<MappedText>>,
+    /// Lists whose names occur (as delimited words) in each substitution text.
+    names_in_sub: Vec<OnceCell<Vec<usize>>>,
+    /// Lists whose names contain a delimiter: they are not single words, so they are always
+    /// checked.
     always: Vec<usize>,
+    /// Lengths of the list names (words of other lengths are not looked up).
+    lens: NameLengths,
+}
+
+/// The set of list-name lengths in bytes: a cheap filter before hashing a word.
+#[derive(Debug, Clone, Copy, Default)]
+struct NameLengths {
+    /// Bit `n` is set when some name is `n` bytes long (`n < 128`).
+    short: u128,
+    /// Some name is 128 bytes or longer.
+    long: bool,
+}
+
+impl NameLengths {
+    fn add(&mut self, len: usize) {
+        match u32::try_from(len) {
+            Ok(n) if n < 128 => self.short |= 1 << n,
+            _ => self.long = true,
+        }
+    }
+
+    /// False when no list name is `len` bytes long (and never for empty words).
+    fn may_name(self, len: usize) -> bool {
+        match u32::try_from(len) {
+            Ok(0) => false,
+            Ok(n) if n < 128 => self.short & (1 << n) != 0,
+            _ => self.long,
+        }
+    }
 }
 
 impl ListSubst {
-    /// Prepares substitution of `lists`, whose expanded items are `items` (same indexes).
-    pub fn new(lists: &[ListInfo], items: &[Vec<MappedText>]) -> Self {
+    /// Prepares substitution of `lists`.
+    pub fn new(lists: &[ListInfo]) -> Self {
         let mut order: Vec<usize> = (0..lists.len()).collect();
         order.sort_by_key(|&i| lists[i].index);
-        let subs: Vec<MappedText> = items.iter().map(|it| join_quoted(it.iter())).collect();
-        let pattern_list: Vec<usize> = (0..lists.len())
-            .filter(|&i| !lists[i].name.is_empty())
+        let always = (0..lists.len())
+            .filter(|&i| lists[i].name.bytes().any(|b| DELIMS.contains(&b)))
             .collect();
-        // An NFA builds much faster than a DFA and the texts searched are short.
-        let names = AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-            .build(pattern_list.iter().map(|&i| lists[i].name.as_str()))
-            .ok();
-        let always = pattern_list
-            .iter()
-            .copied()
-            .filter(|&i| lists[i].name.bytes().any(|b| BLANKS.contains(&b)))
-            .collect();
-        let mut prepared = ListSubst {
+        let mut lens = NameLengths::default();
+        for l in lists {
+            lens.add(l.name.len());
+        }
+        ListSubst {
             order,
-            subs,
-            names,
-            pattern_list,
-            names_in_sub: Vec::new(),
+            subs: vec![OnceCell::new(); lists.len()],
+            names_in_sub: vec![OnceCell::new(); lists.len()],
             always,
-        };
-        prepared.names_in_sub = prepared
-            .subs
-            .iter()
-            .map(|s| prepared.occurring(s.as_str(), lists.len()))
-            .collect();
-        prepared
+            lens,
+        }
     }
 
-    /// Indexes of the lists whose names occur somewhere in `text`.
-    fn occurring(&self, text: &str, n: usize) -> Vec<usize> {
-        let Some(ac) = &self.names else {
-            return (0..n).collect();
-        };
-        let mut out: Vec<usize> = ac
-            .find_overlapping_iter(text)
-            .map(|m| self.pattern_list[m.pattern().as_usize()])
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+    /// The replacement text of list `i`, whose expanded items are `items[i]`.
+    fn sub(&self, i: usize, items: &[Vec<MappedText>]) -> &MappedText {
+        self.subs[i].get_or_init(|| join_quoted(items[i].iter()))
+    }
+}
+
+/// Indexes of the lists named by some delimited word of `text`, in no particular order.
+///
+/// A list name without delimiter bytes can only be replaced where it is a whole word
+/// between delimiters, and replacements are surrounded by blanks, so words never merge:
+/// the lists worth scanning for are exactly those named by a word of the text or of the
+/// replacement texts inserted into it (plus the names with delimiters, see
+/// [`ListSubst::always`]).
+fn words_naming_lists(
+    text: &str,
+    ids: &FxHashMap<String, usize>,
+    lens: &NameLengths,
+    out: &mut Vec<usize>,
+) {
+    for word in text.as_bytes().split(|&b| IS_DELIM[b as usize]) {
+        if !lens.may_name(word.len()) {
+            continue;
+        }
+        // Splitting at ASCII bytes keeps UTF-8 boundaries.
+        let word = std::str::from_utf8(word).unwrap_or_default();
+        if let Some(&i) = ids.get(word) {
+            out.push(i);
+        }
     }
 }
 
 /// Substitutes every delimited occurrence of each list name in `cond`, in list order, with
-/// the list's items (the algorithm of §2.1, byte for byte). Returns which lists were used.
+/// the list's items (the algorithm of §2.1, byte for byte). `items` are the expanded items
+/// of each list and `ids` maps list names to indexes. Returns which lists were used.
 ///
 /// Only lists whose names occur in the condition (or in text substituted into it) are
 /// scanned; the result is the same as scanning every list.
 pub fn substitute_lists(
     cond: &mut MappedText,
     lists: &[ListInfo],
+    items: &[Vec<MappedText>],
+    ids: &FxHashMap<String, usize>,
     prepared: &ListSubst,
 ) -> Vec<usize> {
     let mut used = Vec::new();
+    let mut found_names = Vec::new();
+    words_naming_lists(cond.as_str(), ids, &prepared.lens, &mut found_names);
+    if found_names.is_empty() && prepared.always.is_empty() {
+        return used;
+    }
     let mut candidate = vec![false; lists.len()];
-    for i in prepared
-        .occurring(cond.as_str(), lists.len())
+    for i in found_names
         .into_iter()
         .chain(prepared.always.iter().copied())
     {
@@ -310,7 +360,7 @@ pub fn substitute_lists(
         if name.is_empty() || !cond.as_str().contains(name) {
             continue;
         }
-        let sub = &prepared.subs[i];
+        let sub = prepared.sub(i, items);
         let mut found = find_from(cond.as_str(), name, 0);
         while let Some(mut s) = found {
             let mut e = s + name.len();
@@ -342,7 +392,12 @@ pub fn substitute_lists(
                 s += sub.len() + 1;
                 if !used.contains(&i) {
                     used.push(i);
-                    for &j in &prepared.names_in_sub[i] {
+                    let in_sub = prepared.names_in_sub[i].get_or_init(|| {
+                        let mut v = Vec::new();
+                        words_naming_lists(sub.as_str(), ids, &prepared.lens, &mut v);
+                        v
+                    });
+                    for &j in in_sub {
                         candidate[j] = true;
                     }
                 }
@@ -389,8 +444,13 @@ mod tests {
 
     fn subst(cond: &str, lists: &mut [ListInfo]) -> String {
         let items = compile_lists(lists);
+        let ids = lists
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.name.clone(), i))
+            .collect();
         let mut c = MappedText::synthetic(cond);
-        substitute_lists(&mut c, lists, &ListSubst::new(lists, &items));
+        substitute_lists(&mut c, lists, &items, &ids, &ListSubst::new(lists));
         c.as_str().to_owned()
     }
 

@@ -9,7 +9,9 @@ pub mod context;
 pub mod expand;
 pub mod read;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap;
 
 use crate::diag::Diagnostic;
 use crate::span::Span;
@@ -225,9 +227,9 @@ pub struct Collection {
     pub lists: Vec<ListInfo>,
     pub macros: Vec<MacroInfo>,
     pub rules: Vec<RuleInfo>,
-    pub list_ids: HashMap<String, usize>,
-    pub macro_ids: HashMap<String, usize>,
-    pub rule_ids: HashMap<String, usize>,
+    pub list_ids: FxHashMap<String, usize>,
+    pub macro_ids: FxHashMap<String, usize>,
+    pub rule_ids: FxHashMap<String, usize>,
     /// Highest `required_engine_version` seen.
     pub required_engine_version: Option<Version>,
     pub plugin_requirements: Vec<PluginRequirement>,

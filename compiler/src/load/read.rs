@@ -1446,7 +1446,7 @@ impl Reader<'_> {
 /// Defines or redefines a named record, keeping the original index (and what `keep` copies).
 fn define<T>(
     vec: &mut Vec<T>,
-    ids: &mut std::collections::HashMap<String, usize>,
+    ids: &mut rustc_hash::FxHashMap<String, usize>,
     name: String,
     mut info: T,
     keep: impl FnOnce(&T, &mut T),

@@ -68,7 +68,7 @@ impl SourceSchema {
         let mut best: Option<(u16, usize)> = None;
         let mut len = text.len().min(self.max_len);
         while len > 0 {
-            if text.is_char_boundary(len) {
+            if self.name_lens[len] && text.is_char_boundary(len) {
                 if let Some(ids) = self.by_name.get(&text[..len]) {
                     for &i in ids {
                         let c = self.class_of[i as usize];

@@ -16,7 +16,7 @@ pub mod events;
 mod lookup;
 pub mod types;
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -107,11 +107,14 @@ pub struct SourceSchema {
     /// Class of each field: index into the resolution order.
     class_of: Vec<u16>,
     /// Field name → field indices (one per class having that name).
-    by_name: HashMap<String, Vec<u32>>,
+    by_name: FxHashMap<String, Vec<u32>>,
     /// Longest field name, in bytes.
     max_len: usize,
+    /// `name_lens[n]` is true when some field name is `n` bytes long (lookups try only those
+    /// prefix lengths).
+    name_lens: Vec<bool>,
     /// First dotted segment of every field name (`proc`, `fd` ...), for quick rejection.
-    roots: std::collections::HashSet<String>,
+    roots: FxHashSet<String>,
     /// Plugins providing fields or events for this source.
     pub plugins: Vec<PluginInfo>,
     /// The vendored schema's `version` string (what the field tables were extracted from).
@@ -279,7 +282,7 @@ impl SourceSchema {
         }
         let mut fields = Vec::with_capacity(raw.len());
         let mut class_of = Vec::with_capacity(raw.len());
-        let mut by_name: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_name: FxHashMap<String, Vec<u32>> = FxHashMap::default();
         for (i, f) in raw.iter().enumerate() {
             let k = key(f);
             let ci = match class_keys.iter().position(|c| *c == k) {
@@ -297,6 +300,10 @@ impl SourceSchema {
             fields.push(field_def(f));
         }
         let max_len = fields.iter().map(|f| f.name.len()).max().unwrap_or(0);
+        let mut name_lens = vec![false; max_len + 1];
+        for f in &fields {
+            name_lens[f.name.len()] = true;
+        }
         let roots = fields
             .iter()
             .map(|f| f.name.split('.').next().unwrap_or("").to_owned())
@@ -308,6 +315,7 @@ impl SourceSchema {
             class_of,
             by_name,
             max_len,
+            name_lens,
             plugins,
             version: String::new(),
         }

@@ -106,6 +106,50 @@ impl OffsetMap {
         }
     }
 
+    /// An exact map of a value copied verbatim from `file[start..start + len]` (what
+    /// [`MapBuilder`] builds from one `copy`).
+    pub(crate) fn verbatim(start: u32, len: u32) -> OffsetMap {
+        let runs = if len == 0 {
+            Vec::new()
+        } else {
+            vec![Run {
+                decoded: 0,
+                file: start,
+                point_len: None,
+            }]
+        };
+        OffsetMap {
+            runs,
+            len,
+            end: start.saturating_add(len),
+            exact: true,
+        }
+    }
+
+    /// Calls `f` with [`OffsetMap::file_offset`] of every decoded byte `0..len`, in order,
+    /// walking the runs once instead of searching them per byte.
+    pub fn for_each_file_offset(&self, mut f: impl FnMut(u32)) {
+        let first = self
+            .runs
+            .first()
+            .map_or(self.len, |r| r.decoded.min(self.len));
+        for _ in 0..first {
+            f(self.end);
+        }
+        for (k, r) in self.runs.iter().enumerate() {
+            let next = self
+                .runs
+                .get(k + 1)
+                .map_or(self.len, |n| n.decoded.min(self.len));
+            for d in r.decoded..next.max(r.decoded) {
+                f(match r.point_len {
+                    None => r.file.saturating_add(d - r.decoded),
+                    Some(_) => r.file,
+                });
+            }
+        }
+    }
+
     /// The run containing decoded byte `decoded`.
     fn run_at(&self, decoded: u32) -> Option<&Run> {
         let idx = self.runs.partition_point(|r| r.decoded <= decoded);
@@ -212,6 +256,28 @@ mod tests {
         assert_eq!(m.file_end_of(3), 15);
         assert_eq!(m.file_span(FileId(0), 1, 4), Span::new(FileId(0), 11, 15));
         assert!(m.is_exact());
+    }
+
+    #[test]
+    fn offsets_walk_matches_lookup() {
+        let mut b = MapBuilder::new(10);
+        b.copy(10, "ab");
+        b.emit(13, 15, "\n");
+        b.copy(20, "xy");
+        let (_, m) = b.finish();
+        for m in [m, OffsetMap::coarse(5, 3, 9), OffsetMap::verbatim(7, 4)] {
+            let mut walked = Vec::new();
+            m.for_each_file_offset(|o| walked.push(o));
+            let looked_up: Vec<u32> = (0..m.len()).map(|i| m.file_offset(i)).collect();
+            assert_eq!(walked, looked_up);
+        }
+    }
+
+    #[test]
+    fn verbatim_is_one_copy() {
+        let mut b = MapBuilder::new(7);
+        b.copy(7, "abcd");
+        assert_eq!(b.finish().1, OffsetMap::verbatim(7, 4));
     }
 
     #[test]

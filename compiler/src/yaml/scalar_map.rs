@@ -37,6 +37,9 @@ pub(crate) fn map_scalar(
     {
         return (MapBuilder::new(token_start).finish().1, (start, end));
     }
+    if let Some(found) = verbatim(bytes, style, token_start, end, value) {
+        return (found.0, (start, found.1.clamp(start, end)));
+    }
     let decoded = match style {
         ScalarStyle::Plain => decode_flow(text, token_start, end, FlowKind::Plain),
         ScalarStyle::SingleQuoted => decode_flow(text, token_start, end, FlowKind::Single),
@@ -65,6 +68,51 @@ pub(crate) fn map_scalar(
             (start, end),
         ),
     }
+}
+
+/// Fast path for the common case of a one-line flow scalar whose source is its value
+/// (no escapes, quotes or folding): the map the decoders would build is one verbatim run.
+/// Returns it with the node end, or `None` when the full decoder must run.
+fn verbatim(
+    bytes: &[u8],
+    style: ScalarStyle,
+    token_start: usize,
+    end: usize,
+    value: &str,
+) -> Option<(OffsetMap, usize)> {
+    let v = value.as_bytes();
+    if v.iter().any(|&b| is_break(b)) {
+        return None;
+    }
+    let quote = match style {
+        ScalarStyle::Plain => {
+            return (bytes.get(token_start..end)? == v).then(|| {
+                (
+                    OffsetMap::verbatim(to_u32(token_start), to_u32(v.len())),
+                    end,
+                )
+            });
+        }
+        ScalarStyle::SingleQuoted => b'\'',
+        ScalarStyle::DoubleQuoted => b'"',
+        ScalarStyle::Literal | ScalarStyle::Folded => return None,
+    };
+    let from = token_start + 1;
+    let close = from + v.len();
+    let simple = !v.iter().any(|&b| b == quote || b == b'\\');
+    let ok = simple
+        && close < end
+        && bytes.get(token_start) == Some(&quote)
+        && bytes.get(close) == Some(&quote)
+        // `''` after a single-quoted value is an escaped quote, not the end.
+        && !(quote == b'\'' && bytes.get(close + 1) == Some(&b'\''))
+        && bytes.get(from..close) == Some(v);
+    ok.then(|| {
+        (
+            OffsetMap::verbatim(to_u32(from), to_u32(v.len())),
+            close + 1,
+        )
+    })
 }
 
 /// The three flow scalar styles.
@@ -666,4 +714,47 @@ fn block_body(
         }
     }
     Some(leading_break.into_iter().chain(trailing).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The verbatim fast path must build exactly what the full decoder builds.
+    #[test]
+    fn verbatim_fast_path_matches_decoder() {
+        let cases: &[(&str, ScalarStyle, FlowKind, &str)] = &[
+            (
+                "k: proc.name = bash\n",
+                ScalarStyle::Plain,
+                FlowKind::Plain,
+                "proc.name = bash",
+            ),
+            (
+                "k: 'a b c'  # c\n",
+                ScalarStyle::SingleQuoted,
+                FlowKind::Single,
+                "a b c",
+            ),
+            (
+                "k: \"x, y\"\n",
+                ScalarStyle::DoubleQuoted,
+                FlowKind::Double,
+                "x, y",
+            ),
+        ];
+        for &(text, style, kind, value) in cases {
+            let start = 3;
+            let end = text.len() - 1;
+            let (map, range) = map_scalar(text, style, start, end, value);
+            let (decoded, slow) = decode_flow(text, start, end, kind).expect("decodes");
+            assert_eq!(decoded, value);
+            assert_eq!(map, slow, "{text:?}");
+            assert!(verbatim(text.as_bytes(), style, start, end, value).is_some());
+            assert!(range.1 <= end);
+        }
+        // An escaped quote right after the value is not the closing quote.
+        let text = "k: 'ab''c'\n";
+        assert!(verbatim(text.as_bytes(), ScalarStyle::SingleQuoted, 3, 10, "ab").is_none());
+    }
 }
