@@ -2,6 +2,10 @@
 //! (read + expand + parse + resolve) of the upstream rulesets and of our own rules.
 //!
 //! The upstream corpus lives in ../shared; without it only the bundled rules are measured.
+//! Measured with the CLI's global allocator (mimalloc, cli/src/main.rs).
+
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};

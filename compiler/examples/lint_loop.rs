@@ -1,4 +1,9 @@
 //! Loads the given rules files N times (for profiling): `cargo run --release --example lint_loop -- N FILE...`.
+
+// The CLI's allocator (cli/src/main.rs), so that loads cost what they cost in `falco-rulec`.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100);
