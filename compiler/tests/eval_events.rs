@@ -352,10 +352,8 @@ fn cloudtrail_corpus_rules_fire() {
     assert!(m[3].is_empty(), "{:?}", m[3]);
 }
 
-#[test]
-fn syscall_corpus_lowers_and_agrees_with_oracle() {
-    use rulec::event::FieldMapEvent;
-    let Some(dir) = corpus_dir() else { return };
+/// Loads the corpus falco_rules.yaml; returns the load and its lowered syscall program.
+fn load_syscall_corpus(dir: &Path) -> (rulec::LoadOutcome, rulec::lower::Program) {
     let file = "falco_rules.yaml";
     let mut a = Analysis::new(LoadOptions::default());
     a.add_file(
@@ -363,11 +361,19 @@ fn syscall_corpus_lowers_and_agrees_with_oracle() {
         std::fs::read_to_string(dir.join(file)).expect("corpus readable"),
     );
     let out = a.load();
-    let progs = lower_outcome(&out);
-    let p = progs
-        .iter()
+    let p = lower_outcome(&out)
+        .into_iter()
         .find(|p| p.source == "syscall")
         .expect("syscall program");
+    (out, p)
+}
+
+#[test]
+fn syscall_corpus_lowers_and_agrees_with_oracle() {
+    use rulec::event::FieldMapEvent;
+    let Some(dir) = corpus_dir() else { return };
+    let (out, p) = load_syscall_corpus(&dir);
+    let p = &p;
     assert!(p.skipped.is_empty(), "{:?}", p.skipped);
     let enabled = out
         .compiled
@@ -433,18 +439,8 @@ fn syscall_corpus_lowers_and_agrees_with_oracle() {
 fn syscall_mix_fires_only_the_attacks_and_agrees_with_oracle() {
     use rulec::event::FieldMapEvent;
     let Some(dir) = corpus_dir() else { return };
-    let file = "falco_rules.yaml";
-    let mut a = Analysis::new(LoadOptions::default());
-    a.add_file(
-        file,
-        std::fs::read_to_string(dir.join(file)).expect("corpus readable"),
-    );
-    let out = a.load();
-    let progs = lower_outcome(&out);
-    let p = progs
-        .iter()
-        .find(|p| p.source == "syscall")
-        .expect("syscall program");
+    let (out, p) = load_syscall_corpus(&dir);
+    let p = &p;
     let schema = Registry::get().source("syscall").expect("schema");
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/events/syscall_mix.json"),
