@@ -8,15 +8,17 @@
 //! Skips with a printed reason when the corpus (RULEC_CORPUS_DIR or ../../shared/corpus/rules)
 //! or an event file is absent.
 
+use std::collections::HashMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rulec::event::{Event, FieldMapEvent, TypedEvent};
 use rulec::extract::JsonEvent;
-use rulec::interp::Interpreter;
+use rulec::interp::{ast_eval, Interpreter};
 use rulec::lower::{lower_outcome, Program};
-use rulec::{Analysis, LoadOptions};
+use rulec::schema::Registry;
+use rulec::{Analysis, LoadOptions, LoadOutcome};
 use rulec_runtime::jit::{JitEvaluator, JitProgram};
 
 const RULESETS: &[(&str, &str)] = &[
@@ -37,13 +39,42 @@ fn corpus() -> Option<PathBuf> {
     }
 }
 
-fn program(dir: &Path, file: &str, source: &str) -> Option<Program> {
+fn load(dir: &Path, file: &str, source: &str) -> Option<(LoadOutcome, Program)> {
     let text = std::fs::read_to_string(dir.join(file)).ok()?;
     let mut a = Analysis::new(LoadOptions::default());
     a.add_file(file, text);
-    lower_outcome(&a.load())
+    let out = a.load();
+    let prog = lower_outcome(&out)
         .into_iter()
-        .find(|p| p.source == source)
+        .find(|p| p.source == source)?;
+    Some((out, prog))
+}
+
+/// Filter nodes per event in libsinsp's evaluation model: the rules of the event's type,
+/// each condition walked as a tree with every macro occurrence evaluated again
+/// (`ast_eval::eval_counted`). Falco's "about 10 ns per filter node" is per such node.
+fn libsinsp_nodes(out: &LoadOutcome, prog: &Program, events: &[&dyn Event]) -> f64 {
+    let Some(schema) = Registry::get().source(&prog.source) else {
+        return 0.0;
+    };
+    let by_name: HashMap<&str, _> = out
+        .compiled
+        .rules
+        .iter()
+        .filter_map(|cr| {
+            let name = out.collection.rules[cr.rule].name.as_str();
+            cr.ast.as_ref().map(|a| (name, (a, cr.typed.as_ref())))
+        })
+        .collect();
+    let mut visited = 0u64;
+    for e in events {
+        for r in prog.rules_for(e.evt_type()) {
+            if let Some((ast, typed)) = by_name.get(prog.rules[r as usize].name.as_str()) {
+                ast_eval::eval_counted(schema, *typed, ast, *e, &mut visited);
+            }
+        }
+    }
+    visited as f64 / events.len().max(1) as f64
 }
 
 fn events_file(name: &str) -> Option<String> {
@@ -57,7 +88,12 @@ fn events_file(name: &str) -> Option<String> {
     text
 }
 
-fn bench_pair(c: &mut Criterion, name: &str, prog: &Program, events: &[&dyn Event]) {
+fn bench_pair(
+    c: &mut Criterion,
+    name: &str,
+    (out, prog): &(LoadOutcome, Program),
+    events: &[&dyn Event],
+) {
     let jit = match JitProgram::compile(prog) {
         Ok(j) => j,
         Err(e) => {
@@ -77,12 +113,13 @@ fn bench_pair(c: &mut Criterion, name: &str, prog: &Program, events: &[&dyn Even
     }
     let s = it.stats;
     eprintln!(
-        "{name}: {} rules, {} nodes; {} events: {:.1} rules evaluated/event, {:.1} nodes/event, {} matches; JIT: {:?}, compiled in {:.2?}",
+        "{name}: {} rules, {} nodes; {} events: {:.1} rules evaluated/event, {:.1} IR nodes/event, {:.1} libsinsp-model nodes/event, {} matches; JIT: {:?}, compiled in {:.2?}",
         prog.rules.len(),
         prog.node_count(),
         s.events,
         s.rules_evaluated as f64 / s.events as f64,
         s.nodes_evaluated as f64 / s.events as f64,
+        libsinsp_nodes(out, prog, events),
         s.matches,
         jit.stats.tiers,
         jit.stats.compile_time,
@@ -115,7 +152,7 @@ fn bench_pair(c: &mut Criterion, name: &str, prog: &Program, events: &[&dyn Even
 fn bench_jit(c: &mut Criterion) {
     let Some(dir) = corpus() else { return };
     if let (Some(prog), Some(text)) = (
-        program(&dir, "falco_rules.yaml", "syscall"),
+        load(&dir, "falco_rules.yaml", "syscall"),
         events_file("syscall_mix.json"),
     ) {
         let evs: Vec<TypedEvent> = FieldMapEvent::parse_many("syscall", &text)
@@ -127,7 +164,7 @@ fn bench_jit(c: &mut Criterion) {
         bench_pair(c, "falco_rules", &prog, &refs);
     }
     if let (Some(prog), Some(text)) = (
-        program(&dir, "k8s_audit_rules.yaml", "k8s_audit"),
+        load(&dir, "k8s_audit_rules.yaml", "k8s_audit"),
         events_file("k8s_audit.json"),
     ) {
         let evs = JsonEvent::parse_many("k8s_audit", &text).unwrap_or_default();
@@ -136,7 +173,7 @@ fn bench_jit(c: &mut Criterion) {
     }
     let mut g = c.benchmark_group("jit_compile");
     for (file, source) in RULESETS {
-        let Some(prog) = program(&dir, file, source) else {
+        let Some((_, prog)) = load(&dir, file, source) else {
             continue;
         };
         g.bench_function(*file, |b| {

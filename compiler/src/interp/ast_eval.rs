@@ -20,10 +20,28 @@ pub fn eval(
     e: &Expr,
     ev: &dyn Event,
 ) -> bool {
+    eval_counted(schema, typed, e, ev, &mut 0)
+}
+
+/// [`eval`], adding to `visited` the number of nodes evaluated (`and`, `or`, `not` and checks,
+/// short-circuit, every macro occurrence evaluated again): libsinsp's evaluation model, in
+/// which Falco's cost per filter node is quoted.
+pub fn eval_counted(
+    schema: &SourceSchema,
+    typed: Option<&TypedCondition>,
+    e: &Expr,
+    ev: &dyn Event,
+    visited: &mut u64,
+) -> bool {
+    *visited += 1;
     match &e.kind {
-        ExprKind::And(c) => c.iter().all(|x| eval(schema, typed, x, ev)),
-        ExprKind::Or(c) => c.iter().any(|x| eval(schema, typed, x, ev)),
-        ExprKind::Not(x) => !eval(schema, typed, x, ev),
+        ExprKind::And(c) => c
+            .iter()
+            .all(|x| eval_counted(schema, typed, x, ev, visited)),
+        ExprKind::Or(c) => c
+            .iter()
+            .any(|x| eval_counted(schema, typed, x, ev, visited)),
+        ExprKind::Not(x) => !eval_counted(schema, typed, x, ev, visited),
         ExprKind::Identifier(_) => false,
         ExprKind::Unary { lhs } => operand(schema, lhs, ev).0.is_some(),
         ExprKind::Binary { lhs, op, rhs } => {
