@@ -90,7 +90,8 @@ pub fn find_bytes(hay: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(hay, needle).is_some()
 }
 
-fn icontains(hay: &[u8], needle: &[u8]) -> bool {
+/// ASCII case-insensitive byte substring search (`icontains`).
+pub fn icontains(hay: &[u8], needle: &[u8]) -> bool {
     if needle.is_empty() {
         return true;
     }

@@ -86,6 +86,7 @@ fn other_check() -> impl Strategy<Value = String> {
             pick(SIGNED)
         )
             .prop_map(|(o, v)| format!("evt.rawres {o} {v}")),
+        list(SIGNED).prop_map(|l| format!("evt.rawres in {l}")),
         (
             prop::sample::select(&["=", "!="][..]),
             prop::sample::select(&["true", "false"][..])

@@ -97,8 +97,9 @@ impl Slot {
         }
     }
 
-    /// Fills the slot with `field` of `ev` for `epoch`.
-    pub fn fill(&mut self, epoch: u32, ev: &dyn Event, field: &FieldRef) {
+    /// Fills the slot with `field` of `ev` for `epoch`; `need_clen`: compute `clen` (the field
+    /// is used by a native `startswith`/`endswith`/`contains`).
+    pub fn fill(&mut self, epoch: u32, ev: &dyn Event, field: &FieldRef, need_clen: bool) {
         self.epoch = epoch;
         self.owned = None;
         let (vals, n) = match ev.stored(field) {
@@ -137,7 +138,11 @@ impl Slot {
                 [Val::Str(s)] => {
                     self.ptr = s.as_ptr();
                     self.len = s.len() as u64;
-                    self.clen = ops::cstr(s.as_bytes()).len() as u64;
+                    self.clen = if need_clen {
+                        ops::cstr(s.as_bytes()).len() as u64
+                    } else {
+                        self.len
+                    };
                     KIND_STR
                 }
                 _ => KIND_OTHER,
@@ -219,6 +224,8 @@ pub struct Env<'p, 'e, 'i> {
     pub ev: &'e dyn Event,
     /// The fallback interpreter.
     pub interp: &'i mut Interpreter<'p>,
+    /// Per field: native code needs its NUL-cut length (`Slot::clen`).
+    pub need_clen: &'p [bool],
     /// Whether the interpreter's memo was started for this event.
     pub interp_started: bool,
     /// Helper calls that went to the interpreter (metrics).
@@ -234,6 +241,8 @@ pub struct Helpers {
     pub bytes_eq: usize,
     /// [`rt_contains`].
     pub contains: usize,
+    /// [`rt_icontains`].
+    pub icontains: usize,
     /// [`rt_str_in`].
     pub str_in: usize,
     /// [`rt_check`].
@@ -251,6 +260,7 @@ impl Helpers {
             fill: rt_fill as *const () as usize,
             bytes_eq: rt_bytes_eq as *const () as usize,
             contains: rt_contains as *const () as usize,
+            icontains: rt_icontains as *const () as usize,
             str_in: rt_str_in as *const () as usize,
             check: rt_check as *const () as usize,
             interp_node: rt_interp_node as *const () as usize,
@@ -284,7 +294,10 @@ unsafe fn filled_slot<'a>(ctx: *mut Ctx, field: u32) -> &'a Slot {
         // SAFETY: as above; the env is not otherwise borrowed here.
         let e = unsafe { env(ctx) };
         match e.prog.fields.get(field as usize) {
-            Some(f) => slot.fill(epoch, e.ev, f),
+            Some(f) => {
+                let need_clen = e.need_clen.get(field as usize).copied().unwrap_or(true);
+                slot.fill(epoch, e.ev, f, need_clen)
+            }
             None => {
                 *slot = Slot::empty();
                 slot.epoch = epoch;
@@ -339,6 +352,26 @@ pub unsafe extern "C" fn rt_contains(
         )
     };
     u8::from(ops::find_bytes(h, n))
+}
+
+/// `hay[..hay_len]` contains `needle[..needle_len]`, ignoring ASCII case.
+///
+/// # Safety
+/// Both buffers must be valid for reads of their lengths (a string slot, a program constant).
+pub unsafe extern "C" fn rt_icontains(
+    hay: *const u8,
+    hay_len: u64,
+    needle: *const u8,
+    needle_len: u64,
+) -> u8 {
+    // SAFETY: caller contract.
+    let (h, n) = unsafe {
+        (
+            std::slice::from_raw_parts(hay, hay_len as usize),
+            std::slice::from_raw_parts(needle, needle_len as usize),
+        )
+    };
+    u8::from(ops::icontains(h, n))
 }
 
 /// A set of byte strings (`in` lists of a string field), with a fast hasher.

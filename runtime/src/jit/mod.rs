@@ -220,6 +220,7 @@ pub struct JitProgram {
     by_type: HashMap<String, GroupFn, BuildHasherDefault<FxHasher>>,
     any: GroupFn,
     fields: usize,
+    need_clen: Vec<bool>,
     memo_slots: usize,
     rules: usize,
     source: String,
@@ -293,6 +294,7 @@ impl JitProgram {
             by_type,
             any,
             fields: prog.fields.len(),
+            need_clen: need_clen(prog),
             memo_slots: prog.memo_slots,
             rules: prog.rules.len(),
             source: prog.source.clone(),
@@ -301,6 +303,26 @@ impl JitProgram {
             _module: m,
         })
     }
+}
+
+/// Per field: whether a native `startswith`/`endswith`/`contains` reads it (its slot then
+/// needs the NUL-cut length).
+fn need_clen(prog: &Program) -> Vec<bool> {
+    let mut need = vec![false; prog.fields.len()];
+    for n in &prog.nodes {
+        let rulec::lower::Node::Check(c) = n else {
+            continue;
+        };
+        if let (Some(rulec::lower::OperandIr::Field(f)), Some(translate::Native::StrOp { .. })) = (
+            prog.operands.get(c.lhs.0 as usize),
+            translate::native_form(c),
+        ) {
+            if let Some(x) = need.get_mut(f.0 as usize) {
+                *x = true;
+            }
+        }
+    }
+    need
 }
 
 /// Runtime counters of a [`JitEvaluator`].
@@ -377,6 +399,7 @@ impl<'p> JitEvaluator<'p> {
             interp: &mut self.interp,
             interp_started: false,
             interp_calls: 0,
+            need_clen: &self.jit.need_clen,
         };
         let mut ctx = Ctx {
             slots: self.slots.as_mut_ptr(),

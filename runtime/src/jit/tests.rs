@@ -43,17 +43,18 @@ fn native_tiers_and_results() {
         ("evt.rawres < 0 or user.uid = 0", None),
         ("proc.name exists and not proc.name != sh", None),
         ("evt.failed = true", None),
+        ("proc.pid in (1, 11, 12) or evt.rawres in (-2, -3)", None),
     ]);
     let jit = JitProgram::compile(&prog).expect("compiles");
     assert_eq!(
         jit.stats.tiers,
         TierCounts {
-            native: 7,
+            native: 9,
             helper: 0,
             interp: 0
         }
     );
-    assert_eq!(jit.stats.rules_native, 4);
+    assert_eq!(jit.stats.rules_native, 5);
     let events = [
         ev(&[
             ("evt.type", "openat"),
@@ -75,7 +76,7 @@ fn native_tiers_and_results() {
     ];
     assert_eq!(
         both(&prog, &events),
-        vec![vec![0], vec![1], vec![1, 2, 3], vec![], vec![]]
+        vec![vec![0, 4], vec![1, 4], vec![1, 2, 3], vec![], vec![]]
     );
 }
 
@@ -231,9 +232,11 @@ fn string_operators_stop_at_nul_except_equality() {
         ("fd.name startswith ''", None),
         ("fd.name contains ''", None),
         ("fd.name endswith a", None),
+        ("proc.name icontains AB", None),
+        ("proc.name icontains CD", None),
     ]);
     let jit = JitProgram::compile(&prog).expect("compiles");
-    assert_eq!(jit.stats.tiers.native, 10);
+    assert_eq!(jit.stats.tiers.native, 12);
     let mut je = JitEvaluator::new(&jit, &prog);
     let mut it = Interpreter::new(&prog);
     let want: Vec<u32> = it
@@ -242,5 +245,5 @@ fn string_operators_stop_at_nul_except_equality() {
         .map(|r| r as u32)
         .collect();
     assert_eq!(je.matching_rules(&NulEvent), want.as_slice());
-    assert_eq!(want, vec![0, 1, 4, 7, 8]);
+    assert_eq!(want, vec![0, 1, 4, 7, 8, 10]);
 }

@@ -26,6 +26,9 @@ use super::abi::{
     ByteSet, CtxLayout, Helpers, SlotLayout, KIND_BOOL, KIND_I64, KIND_MISSING, KIND_STR, KIND_U64,
 };
 
+/// Longest integer `in` list compiled to inline comparisons.
+pub const MAX_INLINE_SET: usize = 16;
+
 /// Nesting depth above which a subtree goes to the interpreter (bounds codegen recursion).
 pub const MAX_DEPTH: usize = 200;
 
@@ -342,13 +345,18 @@ impl RuleTranslator<'_, '_> {
         let clen = self.load(types::I64, slot, SlotLayout::CLEN);
         let ptr = self.load(PTR, slot, SlotLayout::PTR);
         let n = bytes.len() as i64;
-        if op == OpKind::Contains {
+        if matches!(op, OpKind::Contains | OpKind::IContains) {
             let c = self.bytes_const(bytes);
             let nv = self.b.ins().iconst(types::I64, n);
+            let helper = if op == OpKind::Contains {
+                self.helpers.contains
+            } else {
+                self.helpers.icontains
+            };
             return call_helper(
                 self.b,
                 self.call_conv,
-                self.helpers.contains,
+                helper,
                 &[PTR, types::I64, PTR, types::I64],
                 Some(types::I8),
                 &[ptr, clen, c, nv],
@@ -398,6 +406,15 @@ impl RuleTranslator<'_, '_> {
     fn native(&mut self, n: &Native, slot: Value) -> Value {
         match n {
             Native::StrOp { op, bytes } => self.str_op(*op, bytes, slot),
+            Native::IntIn { values, .. } => {
+                let v = self.load(types::I64, slot, SlotLayout::NUM);
+                let mut acc = self.b.ins().iconst(types::I8, 0);
+                for &x in values {
+                    let hit = self.b.ins().icmp_imm_s(IntCC::Equal, v, x as i64);
+                    acc = self.b.ins().bor(acc, hit);
+                }
+                acc
+            }
             Native::StrSet(set) => {
                 let ptr = self.load(PTR, slot, SlotLayout::PTR);
                 let len = self.load(types::I64, slot, SlotLayout::LEN);
@@ -519,8 +536,8 @@ pub enum Native {
         /// The constant's bytes.
         bytes: Vec<u8>,
     },
-    /// `startswith`, `endswith` or `contains` of one string constant (compared up to the first
-    /// NUL of each side, as the operator code does for strings).
+    /// `startswith`, `endswith`, `contains` or `icontains` of one string constant (compared up
+    /// to the first NUL of each side, as the operator code does for strings).
     StrOp {
         /// The operator.
         op: OpKind,
@@ -529,6 +546,14 @@ pub enum Native {
     },
     /// `in`/`intersects` of a scalar string against a set of strings (exact bytes).
     StrSet(ByteSet),
+    /// `in`/`intersects` of a scalar integer against at most [`MAX_INLINE_SET`] integers of
+    /// the same signedness.
+    IntIn {
+        /// The values (two's complement bits).
+        values: Vec<u64>,
+        /// Signed (`KIND_I64`) or unsigned (`KIND_U64`).
+        signed: bool,
+    },
 }
 
 impl Native {
@@ -536,8 +561,8 @@ impl Native {
     fn kind(&self) -> u32 {
         match self {
             Native::Exists => KIND_MISSING,
-            Native::Int { signed: true, .. } => KIND_I64,
-            Native::Int { signed: false, .. } => KIND_U64,
+            Native::Int { signed: true, .. } | Native::IntIn { signed: true, .. } => KIND_I64,
+            Native::Int { signed: false, .. } | Native::IntIn { signed: false, .. } => KIND_U64,
             Native::Bool { .. } => KIND_BOOL,
             Native::Str { .. } | Native::StrOp { .. } | Native::StrSet(_) => KIND_STR,
         }
@@ -563,6 +588,35 @@ pub fn native_form(c: &Check) -> Option<Native> {
     if let Some(items) = items {
         if !matches!(op, OpKind::In | OpKind::Intersects) {
             return None;
+        }
+        // Short lists of integers of one signedness: inline comparisons.
+        if items.len() <= MAX_INLINE_SET {
+            let ints: Option<Vec<u64>> = items
+                .iter()
+                .map(|v| match v {
+                    Val::U64(x) => Some(*x),
+                    _ => None,
+                })
+                .collect();
+            if let Some(values) = ints {
+                return Some(Native::IntIn {
+                    values,
+                    signed: false,
+                });
+            }
+            let ints: Option<Vec<u64>> = items
+                .iter()
+                .map(|v| match v {
+                    Val::I64(x) => Some(*x as u64),
+                    _ => None,
+                })
+                .collect();
+            if let Some(values) = ints {
+                return Some(Native::IntIn {
+                    values,
+                    signed: true,
+                });
+            }
         }
         // Only lists of strings: another value never equals a string.
         let mut out = ByteSet::default();
@@ -604,7 +658,12 @@ pub fn native_form(c: &Check) -> Option<Native> {
             negate: op == OpKind::Ne,
             bytes: s.as_bytes().to_vec(),
         }),
-        Val::Str(s) if matches!(op, OpKind::StartsWith | OpKind::EndsWith | OpKind::Contains) => {
+        Val::Str(s)
+            if matches!(
+                op,
+                OpKind::StartsWith | OpKind::EndsWith | OpKind::Contains | OpKind::IContains
+            ) =>
+        {
             Some(Native::StrOp {
                 op,
                 bytes: rulec::interp::ops::cstr(s.as_bytes()).to_vec(),
