@@ -132,7 +132,7 @@ impl Event for TypedEvent {
             },
             Some(_) => Stored::NotStored,
             // Fields the schema did not resolve are the fixture's to answer.
-            None if self.untyped.iter().any(|t| *t == field.text) => Stored::NotStored,
+            None if self.untyped.contains(&field.text) => Stored::NotStored,
             None => Stored::Missing,
         }
     }
