@@ -1,14 +1,19 @@
 //! End-to-end tests of `falco-rulec fmt`.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn run(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_falco-rulec"))
-        .arg("fmt")
-        .args(args)
-        .output()
-        .expect("binary runs")
+mod common;
+
+fn run(args: &[&OsStr]) -> Output {
+    let mut all = vec![OsStr::new("fmt")];
+    all.extend_from_slice(args);
+    common::run(&all)
+}
+
+fn tmp(name: &str, contents: &str) -> PathBuf {
+    common::tmp_file("fmt", name, contents)
 }
 
 fn out(o: &Output) -> String {
@@ -17,14 +22,6 @@ fn out(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-fn tmp(name: &str, contents: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("falco-rulec-fmt-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let p = dir.join(name);
-    std::fs::write(&p, contents).expect("write");
-    p
 }
 
 const UNFORMATTED: &str = "# shells\n- list:   shells\n  items: [ \"ash\",   bash ]  # two\n-   macro: m\n    condition: proc.name   in (shells)\n";

@@ -1,25 +1,16 @@
 //! End-to-end tests of `falco-rulec test`: bundled rule tests, failure reports, JUnit and JSON
 //! output, and the corpus test files (skipped when the corpus is absent).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Output;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
+use common::{repo, stdout};
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_falco-rulec"))
-        .arg("test")
-        .args(args)
-        .current_dir(repo())
-        .env_remove("FALCO_RULEC_RULES_PATH")
-        .output()
-        .expect("binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    let mut all = vec!["test"];
+    all.extend_from_slice(args);
+    common::run(&all)
 }
 
 fn json(o: &Output) -> serde_json::Value {
@@ -209,9 +200,8 @@ fn corpus_directory_runs_via_env_var() {
     let Some(dir) = corpus_dir() else {
         return;
     };
-    let o = Command::new(env!("CARGO_BIN_EXE_falco-rulec"))
+    let o = common::bin()
         .args(["test", "testdata/corpus-tests/"])
-        .current_dir(repo())
         .env("FALCO_RULEC_RULES_PATH", &dir)
         .output()
         .expect("binary runs");

@@ -325,13 +325,27 @@ pub unsafe extern "C" fn rt_fill(ctx: *mut Ctx, field: u32) {
 /// the compiled program, both compared only after their lengths matched).
 pub unsafe extern "C" fn rt_bytes_eq(a: *const u8, b: *const u8, len: u64) -> u8 {
     // SAFETY: caller contract.
-    let (a, b) = unsafe {
-        (
-            std::slice::from_raw_parts(a, len as usize),
-            std::slice::from_raw_parts(b, len as usize),
-        )
-    };
+    let (a, b) = unsafe { two_slices(a, len, b, len) };
     u8::from(a == b)
+}
+
+/// The byte slices `a[..a_len]` and `b[..b_len]`.
+///
+/// # Safety
+/// Both pointers must be valid for reads of their lengths for `'a`.
+unsafe fn two_slices<'a>(
+    a: *const u8,
+    a_len: u64,
+    b: *const u8,
+    b_len: u64,
+) -> (&'a [u8], &'a [u8]) {
+    // SAFETY: caller contract.
+    unsafe {
+        (
+            std::slice::from_raw_parts(a, a_len as usize),
+            std::slice::from_raw_parts(b, b_len as usize),
+        )
+    }
 }
 
 /// `hay[..hay_len]` contains `needle[..needle_len]`.
@@ -345,12 +359,7 @@ pub unsafe extern "C" fn rt_contains(
     needle_len: u64,
 ) -> u8 {
     // SAFETY: caller contract.
-    let (h, n) = unsafe {
-        (
-            std::slice::from_raw_parts(hay, hay_len as usize),
-            std::slice::from_raw_parts(needle, needle_len as usize),
-        )
-    };
+    let (h, n) = unsafe { two_slices(hay, hay_len, needle, needle_len) };
     u8::from(ops::find_bytes(h, n))
 }
 
@@ -365,12 +374,7 @@ pub unsafe extern "C" fn rt_icontains(
     needle_len: u64,
 ) -> u8 {
     // SAFETY: caller contract.
-    let (h, n) = unsafe {
-        (
-            std::slice::from_raw_parts(hay, hay_len as usize),
-            std::slice::from_raw_parts(needle, needle_len as usize),
-        )
-    };
+    let (h, n) = unsafe { two_slices(hay, hay_len, needle, needle_len) };
     u8::from(ops::icontains(h, n))
 }
 
