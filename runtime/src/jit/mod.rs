@@ -215,8 +215,7 @@ type GroupFn = unsafe extern "C" fn(*mut Ctx) -> u32;
 
 /// A program compiled to native code.
 pub struct JitProgram {
-    // Field order matters for drop: the code is freed with the module, after nothing can call
-    // it any more.
+    // The code is freed in `Drop`, once no evaluator can call it any more.
     by_type: HashMap<String, GroupFn, BuildHasherDefault<FxHasher>>,
     any: GroupFn,
     fields: usize,
@@ -227,7 +226,7 @@ pub struct JitProgram {
     /// Compile statistics.
     pub stats: JitStats,
     _consts: Consts,
-    _module: JitModule,
+    module: Option<JitModule>,
 }
 
 impl JitProgram {
@@ -300,7 +299,7 @@ impl JitProgram {
             source: prog.source.clone(),
             stats,
             _consts: consts,
-            _module: m,
+            module: Some(m),
         })
     }
 }
@@ -323,6 +322,19 @@ fn need_clen(prog: &Program) -> Vec<bool> {
         }
     }
     need
+}
+
+impl Drop for JitProgram {
+    /// Frees the code memory (cranelift-jit leaks it unless told otherwise, so that stray
+    /// function pointers stay valid).
+    fn drop(&mut self) {
+        if let Some(m) = self.module.take() {
+            // SAFETY: the function pointers of this program are only reachable through `self`
+            // (private fields) and through evaluators, which borrow `self` and so are gone;
+            // no code of this module is running or can be called after this point.
+            unsafe { m.module.free_memory() };
+        }
+    }
 }
 
 /// Runtime counters of a [`JitEvaluator`].

@@ -247,3 +247,18 @@ fn string_operators_stop_at_nul_except_equality() {
     assert_eq!(je.matching_rules(&NulEvent), want.as_slice());
     assert_eq!(want, vec![0, 1, 4, 7, 8, 10]);
 }
+
+#[test]
+fn programs_free_their_code_on_drop_and_recompile() {
+    // Compile, evaluate and drop repeatedly (memcheck in scripts/check-jit-memory.sh sees any
+    // use of freed code); every generation evaluates with its own code.
+    let e = ev(&[("proc.name", "bash"), ("proc.pid", "7")]);
+    for i in 0..50 {
+        let cond = format!("proc.pid = {}", i % 10);
+        let prog = program(&[(&cond, None), ("proc.name = bash", None)]);
+        let jit = JitProgram::compile(&prog).expect("compiles");
+        let mut je = JitEvaluator::new(&jit, &prog);
+        let want: &[u32] = if i % 10 == 7 { &[0, 1] } else { &[1] };
+        assert_eq!(je.matching_rules(&e), want, "generation {i}");
+    }
+}
