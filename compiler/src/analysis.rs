@@ -128,9 +128,16 @@ impl Analysis {
 
     /// Loads all files in order with Falco's semantics.
     pub fn load(&self) -> LoadOutcome {
+        self.load_with(LoadMode::FALCO)
+    }
+
+    /// Loads all files in order, walking them as `mode` says (the language server keeps going
+    /// past failed files and publishes a compile-once result first).
+    pub fn load_with(&self, mode: LoadMode) -> LoadOutcome {
         let mut out = LoadOutcome::default();
         let mut cache = CompileCache::default();
-        for &(file, ref read_error) in &self.order {
+        let last = self.order.len().saturating_sub(1);
+        for (i, &(file, ref read_error)) in self.order.iter().enumerate() {
             let src = self.sources.get(file);
             let mut diagnostics = Vec::new();
             if let Some(msg) = read_error {
@@ -149,11 +156,19 @@ impl Analysis {
                     name: src.name.clone(),
                     diagnostics,
                 });
+                if mode.keep_going {
+                    continue;
+                }
                 break;
             }
             let read = read_file(&mut out.collection, file, src, &self.options);
             diagnostics.extend(read.diagnostics);
-            if !read.failed {
+            let compile_now = if mode.compile_once {
+                i == last
+            } else {
+                !read.failed
+            };
+            if compile_now {
                 let (compiled, diags) =
                     compile_cached(&mut out.collection, &self.options, &mut cache);
                 out.compiled = compiled;
@@ -166,10 +181,77 @@ impl Analysis {
             };
             let failed = !result.successful();
             out.results.push(result);
-            if failed {
+            if failed && !mode.keep_going {
                 break;
             }
         }
         out
+    }
+}
+
+/// How [`Analysis::load_with`] walks the files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadMode {
+    /// Read and compile the files after a failed one too (Falco stops at the first failure;
+    /// an editor wants every file's diagnostics).
+    pub keep_going: bool,
+    /// Compile the collection once, after the last file, instead of after every file: the
+    /// final state at the cost of one compile, without Falco's per-file checks (a macro
+    /// defined only in a later file is then no error).
+    pub compile_once: bool,
+}
+
+impl LoadMode {
+    /// Falco's semantics: compile after every file, stop at the first failure.
+    pub const FALCO: LoadMode = LoadMode {
+        keep_going: false,
+        compile_once: false,
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Analysis, LoadMode};
+    use crate::LoadOptions;
+
+    /// File 1 uses a macro that only file 3 defines; file 2 does not parse.
+    fn three_files() -> Analysis {
+        let mut a = Analysis::new(LoadOptions::default());
+        a.add_file(
+            "a.yaml",
+            "- rule: r\n  desc: d\n  condition: later_macro\n  output: o\n  priority: INFO\n",
+        );
+        a.add_file("b.yaml", "- list: [unclosed\n");
+        a.add_file("c.yaml", "- macro: later_macro\n  condition: proc.name = x\n");
+        a
+    }
+
+    #[test]
+    fn falco_mode_stops_at_the_first_failed_file() {
+        let out = three_files().load();
+        assert_eq!(out.results.len(), 1);
+        assert!(!out.results[0].successful());
+    }
+
+    #[test]
+    fn keep_going_loads_every_file() {
+        let out = three_files().load_with(LoadMode {
+            keep_going: true,
+            compile_once: false,
+        });
+        let ok: Vec<bool> = out.results.iter().map(|r| r.successful()).collect();
+        assert_eq!(ok, vec![false, false, true]);
+        assert!(out.collection.macros.iter().any(|m| m.name == "later_macro"));
+    }
+
+    #[test]
+    fn compile_once_sees_the_final_collection() {
+        let out = three_files().load_with(LoadMode {
+            keep_going: true,
+            compile_once: true,
+        });
+        // The macro of c.yaml resolves: only b.yaml's syntax error remains.
+        let ok: Vec<bool> = out.results.iter().map(|r| r.successful()).collect();
+        assert_eq!(ok, vec![true, false, true]);
     }
 }

@@ -29,6 +29,6 @@ pub mod text;
 pub mod typeck;
 pub mod yaml;
 
-pub use analysis::{Analysis, FileResult, LoadOutcome};
+pub use analysis::{Analysis, FileResult, LoadMode, LoadOutcome};
 pub use diag::{Code, Diagnostic, Severity};
 pub use load::LoadOptions;

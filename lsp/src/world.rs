@@ -11,11 +11,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rulec::load::compile::{compile, Compiled};
-use rulec::load::read::read_file;
+use rulec::load::compile::Compiled;
 use rulec::load::Collection;
 use rulec::span::{FileId, SourceMap};
-use rulec::{Diagnostic, FileResult, LoadOptions};
+use rulec::{Analysis, Diagnostic, FileResult, LoadMode, LoadOptions};
 use tower_lsp_server::ls_types::Uri;
 
 use crate::index::{FileIndex, Kind, RefKind};
@@ -126,40 +125,21 @@ impl Snapshot {
             options: options.clone(),
             ..Snapshot::default()
         };
+        let mut analysis = Analysis::new(options.clone());
         for (uri, name, text) in files {
-            s.sources.add(name.clone(), text.clone());
+            analysis.add_file(name.clone(), text.clone());
             s.uris.push(uri.clone());
             s.lines.push(LineIndex::new(text));
         }
-        let ids: Vec<(FileId, String)> = s
-            .sources
-            .files()
-            .map(|(id, f)| (id, f.name.clone()))
-            .collect();
-        let last = ids.len().saturating_sub(1);
-        for (i, (id, name)) in ids.into_iter().enumerate() {
-            let src = s.sources.get(id);
-            let read = read_file(&mut s.collection, id, src, options);
-            let mut diagnostics = read.diagnostics;
-            let compile_now = match mode {
-                Mode::Exact => !read.failed,
-                Mode::Fast => i == last,
-            };
-            if compile_now {
-                let (compiled, diags) = compile(&mut s.collection, options);
-                s.compiled = compiled;
-                diagnostics.extend(diags);
-            }
-            let r = FileResult {
-                file: id,
-                name,
-                diagnostics,
-            };
-            if !r.successful() && s.stopped_at.is_none() {
-                s.stopped_at = Some(id.0 as usize);
-            }
-            s.results.push(r);
-        }
+        let out = analysis.load_with(LoadMode {
+            keep_going: true,
+            compile_once: mode == Mode::Fast,
+        });
+        s.sources = analysis.sources;
+        s.collection = out.collection;
+        s.compiled = out.compiled;
+        s.results = out.results;
+        s.stopped_at = s.results.iter().position(|r| !r.successful());
         s.diagnostics = vec![Vec::new(); s.uris.len()];
         let mut seen = std::collections::HashSet::new();
         for r in &s.results {
