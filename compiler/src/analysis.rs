@@ -222,7 +222,10 @@ mod tests {
             "- rule: r\n  desc: d\n  condition: later_macro\n  output: o\n  priority: INFO\n",
         );
         a.add_file("b.yaml", "- list: [unclosed\n");
-        a.add_file("c.yaml", "- macro: later_macro\n  condition: proc.name = x\n");
+        a.add_file(
+            "c.yaml",
+            "- macro: later_macro\n  condition: proc.name = x\n",
+        );
         a
     }
 
@@ -241,7 +244,11 @@ mod tests {
         });
         let ok: Vec<bool> = out.results.iter().map(|r| r.successful()).collect();
         assert_eq!(ok, vec![false, false, true]);
-        assert!(out.collection.macros.iter().any(|m| m.name == "later_macro"));
+        assert!(out
+            .collection
+            .macros
+            .iter()
+            .any(|m| m.name == "later_macro"));
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //! Target: under 20 ms. Without the corpus (../shared/corpus/rules) only the bundled rules
 //! are measured.
 
+// The server binary's allocator (src/main.rs).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::path::Path;
