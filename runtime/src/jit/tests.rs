@@ -262,3 +262,47 @@ fn programs_free_their_code_on_drop_and_recompile() {
         assert_eq!(je.matching_rules(&e), want, "generation {i}");
     }
 }
+
+#[test]
+fn inline_byte_compares_agree_for_every_length() {
+    // Constants of 1 to 12 bytes (inline up to 8, helper above) against values that differ
+    // in the first, a middle and the last byte.
+    let consts: Vec<String> = (1..=12).map(|n| "abcdefghijkl"[..n].to_owned()).collect();
+    let conds: Vec<String> = consts
+        .iter()
+        .flat_map(|c| {
+            [
+                format!("proc.name = {c}"),
+                format!("proc.name startswith {c}"),
+                format!("proc.name endswith {c}"),
+            ]
+        })
+        .collect();
+    let rules: Vec<(&str, Option<&[&str]>)> = conds.iter().map(|c| (c.as_str(), None)).collect();
+    let prog = program(&rules);
+    let mut events = Vec::new();
+    for c in &consts {
+        let n = c.len();
+        let mut first = c.clone().into_bytes();
+        first[0] = b'X';
+        let mut last = c.clone().into_bytes();
+        last[n - 1] = b'X';
+        let mut mid = c.clone().into_bytes();
+        mid[n / 2] = b'X';
+        for v in [
+            c.clone(),
+            format!("zz{c}"),
+            format!("{c}zz"),
+            String::from_utf8(first).expect("ascii"),
+            String::from_utf8(last).expect("ascii"),
+            String::from_utf8(mid).expect("ascii"),
+        ] {
+            events.push(ev(&[("proc.name", v.as_str())]));
+        }
+    }
+    let results = both(&prog, &events);
+    assert!(
+        results.iter().any(|r| r.len() > 3),
+        "some events match several rules"
+    );
+}

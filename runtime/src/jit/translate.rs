@@ -340,6 +340,59 @@ impl RuleTranslator<'_, '_> {
         self.b.ins().load(ty, MemFlagsData::trusted(), base, off)
     }
 
+    /// Whether the `bytes.len()` bytes at `start` (known to be readable) equal `bytes`. Up to
+    /// 8 bytes are compared inline with two overlapping loads; longer constants call
+    /// [`super::abi::rt_bytes_eq`].
+    fn bytes_eq_at(&mut self, start: Value, bytes: &[u8]) -> Value {
+        let n = bytes.len();
+        if n == 0 {
+            return self.b.ins().iconst(types::I8, 1);
+        }
+        if n > 8 {
+            let c = self.bytes_const(bytes);
+            let nv = self.b.ins().iconst(types::I64, n as i64);
+            return call_helper(
+                self.b,
+                self.call_conv,
+                self.helpers.bytes_eq,
+                &[PTR, PTR, types::I64],
+                Some(types::I8),
+                &[start, c, nv],
+            )
+            .unwrap_or_else(|| self.b.ins().iconst(types::I8, 0));
+        }
+        let (ty, w) = match n {
+            1 => (types::I8, 1),
+            2 | 3 => (types::I16, 2),
+            4..=7 => (types::I32, 4),
+            _ => (types::I64, 8),
+        };
+        // Little-endian value of `w` bytes at `at`, as the signed immediate of width `w`.
+        let word = |at: usize| -> i64 {
+            let mut v = 0u64;
+            for (i, &b) in bytes[at..at + w].iter().enumerate() {
+                v |= u64::from(b) << (8 * i);
+            }
+            match w {
+                1 => i64::from(v as u8 as i8),
+                2 => i64::from(v as u16 as i16),
+                4 => i64::from(v as u32 as i32),
+                _ => v as i64,
+            }
+        };
+        // Unaligned, in bounds: both loads lie within the `n` bytes at `start`.
+        let flags = MemFlagsData::new().with_notrap();
+        let a = self.b.ins().load(ty, flags, start, 0);
+        let ea = self.b.ins().icmp_imm_s(IntCC::Equal, a, word(0));
+        if w == n {
+            return ea;
+        }
+        let tail = (n - w) as i32;
+        let z = self.b.ins().load(ty, flags, start, tail);
+        let ez = self.b.ins().icmp_imm_s(IntCC::Equal, z, word(n - w));
+        self.b.ins().band(ea, ez)
+    }
+
     /// `StartsWith`/`EndsWith`/`Contains` of a string slot (up to its first NUL) and `bytes`.
     fn str_op(&mut self, op: OpKind, bytes: &[u8], slot: Value) -> Value {
         let clen = self.load(types::I64, slot, SlotLayout::CLEN);
@@ -385,17 +438,7 @@ impl RuleTranslator<'_, '_> {
         } else {
             ptr
         };
-        let c = self.bytes_const(bytes);
-        let nv = self.b.ins().iconst(types::I64, n);
-        let v = call_helper(
-            self.b,
-            self.call_conv,
-            self.helpers.bytes_eq,
-            &[PTR, PTR, types::I64],
-            Some(types::I8),
-            &[start, c, nv],
-        )
-        .unwrap_or_else(|| self.b.ins().iconst(types::I8, 0));
+        let v = self.bytes_eq_at(start, bytes);
         self.b.ins().jump(done, &[v.into()]);
         self.b.switch_to_block(done);
         self.b.seal_block(done);
@@ -466,16 +509,7 @@ impl RuleTranslator<'_, '_> {
                         self.b
                             .ins()
                             .load(PTR, MemFlagsData::trusted(), slot, SlotLayout::PTR);
-                    let caddr = self.bytes_const(bytes);
-                    call_helper(
-                        self.b,
-                        self.call_conv,
-                        self.helpers.bytes_eq,
-                        &[PTR, PTR, types::I64],
-                        Some(types::I8),
-                        &[ptr, caddr, len],
-                    )
-                    .unwrap_or_else(|| self.b.ins().iconst(types::I8, 0))
+                    self.bytes_eq_at(ptr, bytes)
                 };
                 let v = if *negate {
                     self.b.ins().bxor_imm_s(eq, 1)
