@@ -8,13 +8,12 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use rulec::bundle::{hex, Bundle, FileInfo};
-use rulec::load::Version;
 use rulec::render::human;
 use rulec::schema::Registry;
-use rulec::{Diagnostic, LoadOptions, Severity};
+use rulec::{Diagnostic, Severity};
 use serde_json::json;
 
-use crate::lint::{analysis_for, collect_files, ColorChoice};
+use crate::lint::{collect_files, ColorChoice, LoadArgs};
 
 /// Arguments of `compile`.
 #[derive(Args, Debug)]
@@ -25,15 +24,8 @@ pub struct CompileArgs {
     /// Bundle file to write; without it the rules are compiled and summarised only.
     #[arg(short = 'o', long = "output", value_name = "FILE.bundle")]
     pub output: Option<PathBuf>,
-    /// Engine version to check `required_engine_version` against (recorded in the bundle).
-    #[arg(long, value_name = "X.Y.Z", default_value = "0.62.0", value_parser = parse_version)]
-    pub engine_version: Version,
-    /// Event sources considered loaded (repeatable); rules of other sources are skipped.
-    #[arg(long = "source", value_name = "NAME")]
-    pub sources: Vec<String>,
-    /// Largest rules file accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
-    pub max_file_size: u64,
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// Color diagnostics: auto (on a terminal), always or never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -59,24 +51,13 @@ pub struct InspectArgs {
     pub format: InspectFormat,
 }
 
-fn parse_version(s: &str) -> Result<Version, String> {
-    Version::parse(s).ok_or_else(|| format!("`{s}` is not a version of the form x.y.z"))
-}
-
 /// Largest bundle `inspect` reads.
 const MAX_BUNDLE_SIZE: u64 = 256 * 1024 * 1024;
 
 /// Runs `compile`: exit 0 on success, 1 when the rules have errors or cannot be bundled.
 pub fn run_compile(args: &CompileArgs) -> Result<ExitCode> {
     let files = collect_files(&args.paths)?;
-    let mut options = LoadOptions {
-        engine_version: args.engine_version,
-        ..LoadOptions::default()
-    };
-    if !args.sources.is_empty() {
-        options.sources.clone_from(&args.sources);
-    }
-    let analysis = analysis_for(&files, options, args.max_file_size);
+    let analysis = args.load.analysis(&files);
     let outcome = analysis.load();
     let diags: Vec<&Diagnostic> = outcome.unique_diagnostics();
     let errors = diags
@@ -99,7 +80,7 @@ pub fn run_compile(args: &CompileArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
-    let bundle = match Bundle::from_outcome(&outcome, &analysis.sources, args.engine_version) {
+    let bundle = match Bundle::from_outcome(&outcome, &analysis.sources, args.load.engine_version) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("error: {e}");

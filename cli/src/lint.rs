@@ -39,21 +39,43 @@ pub struct LintArgs {
     /// Treat warnings as errors (exit 1 when there is any warning).
     #[arg(long)]
     pub deny_warnings: bool,
-    /// Engine version to check `required_engine_version` against.
+    #[command(flatten)]
+    pub load: LoadArgs,
+    /// Suppress warnings with these codes (id like W0005 or Falco name like LOAD_UNUSED_MACRO).
+    #[arg(long = "allow", value_name = "CODE")]
+    pub allow: Vec<String>,
+    /// Color output: auto (on a terminal), always or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// How rules files are loaded: options shared by `lint` and `compile`.
+#[derive(Args, Debug)]
+pub struct LoadArgs {
+    /// Engine version to check `required_engine_version` against (`compile` records it in
+    /// the bundle).
     #[arg(long, value_name = "X.Y.Z", default_value = "0.62.0", value_parser = parse_version)]
     pub engine_version: Version,
     /// Event sources considered loaded (repeatable); rules of other sources are skipped.
     #[arg(long = "source", value_name = "NAME")]
     pub sources: Vec<String>,
-    /// Suppress warnings with these codes (id like W0005 or Falco name like LOAD_UNUSED_MACRO).
-    #[arg(long = "allow", value_name = "CODE")]
-    pub allow: Vec<String>,
     /// Largest rules file accepted, in bytes (larger files fail with a clear error).
     #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_file_size: u64,
-    /// Color output: auto (on a terminal), always or never.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+}
+
+impl LoadArgs {
+    /// An analysis of `files` with these options, ready to load.
+    pub fn analysis(&self, files: &[PathBuf]) -> Analysis {
+        let mut options = LoadOptions {
+            engine_version: self.engine_version,
+            ..LoadOptions::default()
+        };
+        if !self.sources.is_empty() {
+            options.sources.clone_from(&self.sources);
+        }
+        analysis_for(files, options, self.max_file_size)
+    }
 }
 
 /// When to color human output.
@@ -165,14 +187,7 @@ pub fn run(args: &LintArgs) -> Result<ExitCode> {
             None => bail!("unknown diagnostic code `{a}`"),
         }
     }
-    let mut options = LoadOptions {
-        engine_version: args.engine_version,
-        ..LoadOptions::default()
-    };
-    if !args.sources.is_empty() {
-        options.sources.clone_from(&args.sources);
-    }
-    let analysis = analysis_for(&files, options, args.max_file_size);
+    let analysis = args.load.analysis(&files);
     let mut outcome = analysis.load();
     for r in &mut outcome.results {
         r.diagnostics.retain(|d| !allow.contains(&d.code));
