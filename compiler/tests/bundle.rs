@@ -511,17 +511,6 @@ prop_compose! {
     }
 }
 
-const PRIOS: [Priority; 8] = [
-    Priority::Emergency,
-    Priority::Alert,
-    Priority::Critical,
-    Priority::Error,
-    Priority::Warning,
-    Priority::Notice,
-    Priority::Informational,
-    Priority::Debug,
-];
-
 fn atom() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("evt.type = open".to_owned()),
@@ -565,7 +554,7 @@ prop_compose! {
                 "- rule: Rule {i}\n  desc: {}\n  condition: {}\n  output: \"{out} %proc.name %fd.name\"\n  priority: {}\n  enabled: {enabled}\n  tags: [{}]\n",
                 serde_json::to_string(desc).expect("json string"),
                 serde_json::to_string(cond).expect("json string"),
-                PRIOS[*prio].as_str(),
+                Priority::ALL[*prio].as_str(),
                 tags.join(", "),
             ));
         }
@@ -624,7 +613,7 @@ proptest! {
             m.desc = e.0;
             m.output = e.1;
             m.tags = e.2;
-            m.priority = PRIOS[e.3];
+            m.priority = Priority::ALL[e.3];
             m.enabled = e.4;
             if !e.5 {
                 m.ir = None;

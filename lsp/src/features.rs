@@ -477,27 +477,18 @@ pub fn completion(s: &Snapshot, f: usize, pos: Position) -> Vec<CompletionItem> 
     // `key: value` lines.
     if let Some(rest) = trimmed.strip_prefix("priority:") {
         if rest.trim().chars().all(|c| c.is_ascii_alphabetic()) {
-            return [
-                Priority::Emergency,
-                Priority::Alert,
-                Priority::Critical,
-                Priority::Error,
-                Priority::Warning,
-                Priority::Notice,
-                Priority::Informational,
-                Priority::Debug,
-            ]
-            .iter()
-            .enumerate()
-            .map(|(i, p)| CompletionItem {
-                sort_text: Some(format!("{i}")),
-                ..item(
-                    &p.as_str().to_uppercase(),
-                    CompletionItemKind::ENUM_MEMBER,
-                    Some("priority".into()),
-                )
-            })
-            .collect();
+            return Priority::ALL
+                .iter()
+                .enumerate()
+                .map(|(i, p)| CompletionItem {
+                    sort_text: Some(format!("{i}")),
+                    ..item(
+                        &p.as_str().to_uppercase(),
+                        CompletionItemKind::ENUM_MEMBER,
+                        Some("priority".into()),
+                    )
+                })
+                .collect();
         }
     }
     if let Some(rest) = trimmed.strip_prefix("source:") {

@@ -34,6 +34,18 @@ pub enum Priority {
 }
 
 impl Priority {
+    /// Every priority, most severe first.
+    pub const ALL: [Priority; 8] = [
+        Priority::Emergency,
+        Priority::Alert,
+        Priority::Critical,
+        Priority::Error,
+        Priority::Warning,
+        Priority::Notice,
+        Priority::Informational,
+        Priority::Debug,
+    ];
+
     /// Parses a priority name, case-insensitively (`info` is `informational`).
     pub fn parse(s: &str) -> Option<Priority> {
         Some(match s.to_ascii_lowercase().as_str() {
