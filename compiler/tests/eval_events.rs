@@ -25,19 +25,7 @@ fn events(source: &str, file: &str) -> Vec<JsonEvent> {
 
 fn field(source: &str, text: &str) -> FieldRef {
     let s = Registry::get().source(source).expect("source");
-    let (name, arg) = match text.split_once('[') {
-        Some((n, a)) => (n, Some(a.trim_end_matches(']'))),
-        None => (text, None),
-    };
-    let r = s.lookup(name, arg).expect("known field");
-    let tf = rulec::typeck::FieldRef {
-        text: text.to_owned(),
-        index: r.index,
-        ty: r.ty,
-        is_list: r.is_list,
-        span: rulec::span::Span::default(),
-    };
-    FieldRef::from_typed(s, &tf)
+    FieldRef::resolve(s, text).expect("known field")
 }
 
 fn get(e: &JsonEvent, f: &str) -> Option<Vec<String>> {

@@ -139,6 +139,21 @@ pub struct FieldRef {
 }
 
 impl FieldRef {
+    /// Resolves field text (`proc.name`, `proc.aname[2]`, `evt.arg.fd`) against `schema`, as
+    /// the typechecker would; `None` for a field the schema does not know (fixtures, tests).
+    pub fn resolve(schema: &SourceSchema, text: &str) -> Option<FieldRef> {
+        let (name, arg) = split_arg(text);
+        let r = schema.lookup(name, arg).ok()?;
+        let tf = crate::typeck::FieldRef {
+            text: text.to_owned(),
+            index: r.index,
+            ty: r.ty,
+            is_list: r.is_list,
+            span: crate::span::Span::default(),
+        };
+        Some(FieldRef::from_typed(schema, &tf))
+    }
+
     /// Builds a reference from the typechecker's resolved field.
     pub fn from_typed(schema: &SourceSchema, f: &crate::typeck::FieldRef) -> FieldRef {
         let name = schema.fields[f.index].name.clone();
@@ -156,6 +171,15 @@ impl FieldRef {
             ty: f.ty,
             is_list: f.is_list,
         }
+    }
+}
+
+/// `proc.aname[2]` → (`proc.aname`, `2`); dotted arguments stay in the name, as the condition
+/// parser leaves them.
+fn split_arg(text: &str) -> (&str, Option<&str>) {
+    match text.split_once('[') {
+        Some((name, rest)) => (name, Some(rest.strip_suffix(']').unwrap_or(rest))),
+        None => (text, None),
     }
 }
 

@@ -1,6 +1,6 @@
 //! [`TypedEvent`]: a fixture event whose values are parsed once, when it is built.
 
-use super::{Event, FieldMapEvent, FieldRef, FixtureValue, Stored, Values};
+use super::{split_arg, Event, FieldMapEvent, FieldRef, FixtureValue, Stored, Values};
 use crate::schema::{FieldType, Registry};
 
 /// One stored field: schema index and text (the lookup key), the type it was parsed for, and
@@ -88,15 +88,6 @@ impl TypedEvent {
     }
 }
 
-/// `proc.aname[2]` → (`proc.aname`, `2`); dotted arguments stay in the name, as the condition
-/// parser leaves them.
-fn split_arg(text: &str) -> (&str, Option<&str>) {
-    match text.split_once('[') {
-        Some((name, rest)) => (name, Some(rest.strip_suffix(']').unwrap_or(rest))),
-        None => (text, None),
-    }
-}
-
 impl From<FieldMapEvent> for TypedEvent {
     fn from(fixture: FieldMapEvent) -> Self {
         TypedEvent::new(fixture)
@@ -168,16 +159,7 @@ mod tests {
             "proc.name",
             "evt.arg.flags",
         ] {
-            let (name, arg) = split_arg(text);
-            let r = schema.lookup(name, arg).expect("known field");
-            let tf = crate::typeck::FieldRef {
-                text: text.to_owned(),
-                index: r.index,
-                ty: r.ty,
-                is_list: r.is_list,
-                span: crate::span::Span::default(),
-            };
-            let f = FieldRef::from_typed(schema, &tf);
+            let f = FieldRef::resolve(schema, text).expect("known field");
             assert_eq!(t.extract(&f), fx.extract(&f), "{text}");
             let want = fx.extract(&f);
             match t.stored(&f) {
