@@ -4,9 +4,9 @@
 //! backends must match the same rules.
 use libfuzzer_sys::fuzz_target;
 use rulec::event::{FieldMapEvent, FixtureValue};
-use rulec::interp::Interpreter;
 use rulec::lower::lower_conditions;
 use rulec::schema::Registry;
+use rulec_runtime::engine::{Backend, Engine};
 use rulec_runtime::jit::{JitEvaluator, JitProgram};
 
 fn events() -> Vec<FieldMapEvent> {
@@ -37,9 +37,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(prog) = lower_conditions(s, &[(text, None)]) else { return };
     let jit = JitProgram::compile(&prog).expect("JIT compiles every lowered program");
     let mut je = JitEvaluator::new(&jit, &prog);
-    let mut it = Interpreter::new(&prog);
+    let mut it = Engine::new(Backend::Interpreter, &prog, None);
     for e in events() {
-        let want: Vec<u32> = it.matching_rules(&e).into_iter().map(|r| r as u32).collect();
-        assert_eq!(je.matching_rules(&e), want.as_slice(), "{text:?} on {e:?}");
+        let want = it.matching_rules(&e);
+        assert_eq!(je.matching_rules(&e), want, "{text:?} on {e:?}");
     }
 });

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 
 use rulec::event::{Event, FieldMapEvent, TypedEvent};
 use rulec::extract::JsonEvent;
-use rulec::interp::Interpreter;
 use rulec::lower::{lower_outcome, Program};
 use rulec::testing::file::load_test_file;
 use rulec::{Analysis, LoadOptions};
+use rulec_runtime::engine::{Backend, Engine};
 use rulec_runtime::jit::{JitEvaluator, JitProgram};
 
 fn root() -> PathBuf {
@@ -51,15 +51,11 @@ fn agree(progs: &[Program], events: &[&dyn Event], what: &str) -> usize {
             jit.stats.rules_interpreted, 0,
             "{what}: every rule compiles"
         );
-        let mut it = Interpreter::new(prog);
+        let mut it = Engine::new(Backend::Interpreter, prog, None);
         let mut je = JitEvaluator::new(&jit, prog);
         for (i, e) in events.iter().enumerate() {
-            let want: Vec<u32> = it
-                .matching_rules(*e)
-                .into_iter()
-                .map(|r| r as u32)
-                .collect();
-            assert_eq!(je.matching_rules(*e), want.as_slice(), "{what}: event {i}");
+            let want = it.matching_rules(*e);
+            assert_eq!(je.matching_rules(*e), want, "{what}: event {i}");
             matches += want.len();
         }
     }

@@ -4,9 +4,9 @@
 
 use proptest::prelude::*;
 use rulec::event::FixtureValue;
-use rulec::interp::Interpreter;
 use rulec::lower::lower_conditions;
 use rulec::schema::Registry;
+use rulec_runtime::engine::{Backend, Engine};
 use rulec_runtime::jit::{JitEvaluator, JitProgram};
 
 #[path = "../../compiler/tests/common/conditions.rs"]
@@ -48,10 +48,10 @@ proptest! {
         let jit = jit.expect("checked");
         prop_assert_eq!(jit.stats.rules_interpreted, 0);
         let mut je = JitEvaluator::new(&jit, &prog);
-        let mut it = Interpreter::new(&prog);
+        let mut it = Engine::new(Backend::Interpreter, &prog, None);
         for (mut e, ty) in events {
             e.fields.insert("evt.type".into(), FixtureValue::One(ty.to_owned()));
-            let want: Vec<u32> = it.matching_rules(&e).into_iter().map(|r| r as u32).collect();
+            let want = it.matching_rules(&e).to_vec();
             let got = je.matching_rules(&e).to_vec();
             prop_assert_eq!(got, want, "rules {:?} on {:?}", rules, e);
         }

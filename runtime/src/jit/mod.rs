@@ -163,6 +163,7 @@ impl JitModule {
         rule: usize,
         helpers: Helpers,
         consts: &mut Consts,
+        need_clen: &mut [bool],
     ) -> Option<TierCounts> {
         let call_conv = self.call_conv;
         let mut local_consts = Consts::default();
@@ -174,6 +175,7 @@ impl JitModule {
                 call_conv,
                 ctx: cx,
                 consts: &mut local_consts,
+                need_clen,
                 tiers: TierCounts::default(),
             };
             let v = t.expr(prog.rules[rule].root, 0);
@@ -236,6 +238,7 @@ impl JitProgram {
         let mut m = JitModule::new()?;
         let helpers = Helpers::get();
         let mut consts = Consts::default();
+        let mut need_clen = vec![false; prog.fields.len()];
         let mut stats = JitStats {
             rules: prog.rules.len(),
             ..JitStats::default()
@@ -243,7 +246,7 @@ impl JitProgram {
         let mut rule_fns: Vec<Option<FuncId>> = Vec::with_capacity(prog.rules.len());
         for r in 0..prog.rules.len() {
             let id = m.declare(&format!("rule{r}"), false)?;
-            match m.define_rule(id, prog, r, helpers, &mut consts) {
+            match m.define_rule(id, prog, r, helpers, &mut consts, &mut need_clen) {
                 Some(t) => {
                     stats.tiers.add(t);
                     stats.rules_native += 1;
@@ -293,7 +296,7 @@ impl JitProgram {
             by_type,
             any,
             fields: prog.fields.len(),
-            need_clen: need_clen(prog),
+            need_clen,
             memo_slots: prog.memo_slots,
             rules: prog.rules.len(),
             source: prog.source.clone(),
@@ -302,26 +305,6 @@ impl JitProgram {
             module: Some(m),
         })
     }
-}
-
-/// Per field: whether a native `startswith`/`endswith`/`contains` reads it (its slot then
-/// needs the NUL-cut length).
-fn need_clen(prog: &Program) -> Vec<bool> {
-    let mut need = vec![false; prog.fields.len()];
-    for n in &prog.nodes {
-        let rulec::lower::Node::Check(c) = n else {
-            continue;
-        };
-        if let (Some(rulec::lower::OperandIr::Field(f)), Some(translate::Native::StrOp { .. })) = (
-            prog.operands.get(c.lhs.0 as usize),
-            translate::native_form(c),
-        ) {
-            if let Some(x) = need.get_mut(f.0 as usize) {
-                *x = true;
-            }
-        }
-    }
-    need
 }
 
 impl Drop for JitProgram {

@@ -1,10 +1,10 @@
 use rulec::event::{FieldMapEvent, FixtureValue};
-use rulec::interp::Interpreter;
 use rulec::lower::{lower_conditions, Program};
 use rulec::schema::Registry;
 
 use super::translate::TierCounts;
 use super::{JitEvaluator, JitProgram};
+use crate::engine::{Backend, Engine};
 
 /// A syscall program with one rule per `(condition, event types)`.
 fn program(rules: &[(&str, Option<&[&str]>)]) -> Program {
@@ -24,11 +24,11 @@ fn ev(pairs: &[(&str, &str)]) -> FieldMapEvent {
 fn both(prog: &Program, events: &[FieldMapEvent]) -> Vec<Vec<u32>> {
     let jit = JitProgram::compile(prog).expect("compiles");
     let mut je = JitEvaluator::new(&jit, prog);
-    let mut it = Interpreter::new(prog);
+    let mut it = Engine::new(Backend::Interpreter, prog, None);
     events
         .iter()
         .map(|e| {
-            let want: Vec<u32> = it.matching_rules(e).into_iter().map(|r| r as u32).collect();
+            let want = it.matching_rules(e).to_vec();
             let got = je.matching_rules(e).to_vec();
             assert_eq!(got, want, "on {e:?}");
             got
@@ -238,12 +238,8 @@ fn string_operators_stop_at_nul_except_equality() {
     let jit = JitProgram::compile(&prog).expect("compiles");
     assert_eq!(jit.stats.tiers.native, 12);
     let mut je = JitEvaluator::new(&jit, &prog);
-    let mut it = Interpreter::new(&prog);
-    let want: Vec<u32> = it
-        .matching_rules(&NulEvent)
-        .into_iter()
-        .map(|r| r as u32)
-        .collect();
+    let mut it = Engine::new(Backend::Interpreter, &prog, None);
+    let want = it.matching_rules(&NulEvent).to_vec();
     assert_eq!(je.matching_rules(&NulEvent), want.as_slice());
     assert_eq!(want, vec![0, 1, 4, 7, 8, 10]);
 }

@@ -108,6 +108,9 @@ pub struct RuleTranslator<'a, 'b> {
     pub ctx: Value,
     /// Constants referenced by the code (owned by the caller afterwards).
     pub consts: &'a mut Consts,
+    /// Per field: set when a native `startswith`/`endswith`/`contains`/`icontains` reads it
+    /// (its slot then needs the NUL-cut length, `Slot::clen`).
+    pub need_clen: &'a mut [bool],
     /// Tier counts.
     pub tiers: TierCounts,
 }
@@ -244,6 +247,11 @@ impl RuleTranslator<'_, '_> {
             return self.helper_check(id);
         };
         self.tiers.native += 1;
+        if let (Native::StrOp { .. }, Some(need)) =
+            (&native, self.need_clen.get_mut(field.0 as usize))
+        {
+            *need = true;
+        }
         let slot = self.slot(field.0);
         let kind = self
             .b
@@ -281,7 +289,7 @@ impl RuleTranslator<'_, '_> {
 
         self.b.switch_to_block(fast);
         self.b.seal_block(fast);
-        let v = self.native(&native, slot);
+        let v = self.native(native, slot);
         self.b.ins().jump(done, &[v.into()]);
 
         self.b.switch_to_block(done);
@@ -446,13 +454,13 @@ impl RuleTranslator<'_, '_> {
     }
 
     /// The native comparison on a slot of the expected kind.
-    fn native(&mut self, n: &Native, slot: Value) -> Value {
+    fn native(&mut self, n: Native, slot: Value) -> Value {
         match n {
-            Native::StrOp { op, bytes } => self.str_op(*op, bytes, slot),
+            Native::StrOp { op, bytes } => self.str_op(op, &bytes, slot),
             Native::IntIn { values, .. } => {
                 let v = self.load(types::I64, slot, SlotLayout::NUM);
                 let mut acc = self.b.ins().iconst(types::I8, 0);
-                for &x in values {
+                for x in values {
                     let hit = self.b.ins().icmp_imm_s(IntCC::Equal, v, x as i64);
                     acc = self.b.ins().bor(acc, hit);
                 }
@@ -461,7 +469,7 @@ impl RuleTranslator<'_, '_> {
             Native::StrSet(set) => {
                 let ptr = self.load(PTR, slot, SlotLayout::PTR);
                 let len = self.load(types::I64, slot, SlotLayout::LEN);
-                let owned = Box::new(set.clone());
+                let owned = Box::new(set);
                 let addr = &*owned as *const ByteSet as i64;
                 self.consts.sets.push(owned);
                 let sv = self.b.ins().iconst(PTR, addr);
@@ -481,8 +489,8 @@ impl RuleTranslator<'_, '_> {
                     self.b
                         .ins()
                         .load(types::I64, MemFlagsData::trusted(), slot, SlotLayout::NUM);
-                let cc = int_cc(*op, *signed);
-                self.b.ins().icmp_imm_s(cc, v, *value as i64)
+                let cc = int_cc(op, signed);
+                self.b.ins().icmp_imm_s(cc, v, value as i64)
             }
             Native::Str { negate, bytes } => {
                 let len =
@@ -496,22 +504,15 @@ impl RuleTranslator<'_, '_> {
                     .b
                     .ins()
                     .icmp_imm_s(IntCC::Equal, len, bytes.len() as i64);
-                let miss = self.b.ins().iconst(types::I8, i64::from(*negate));
+                let miss = self.b.ins().iconst(types::I8, i64::from(negate));
                 self.b
                     .ins()
                     .brif(len_eq, same_len, &[], done, &[miss.into()]);
                 self.b.switch_to_block(same_len);
                 self.b.seal_block(same_len);
-                let eq = if bytes.is_empty() {
-                    self.b.ins().iconst(types::I8, 1)
-                } else {
-                    let ptr =
-                        self.b
-                            .ins()
-                            .load(PTR, MemFlagsData::trusted(), slot, SlotLayout::PTR);
-                    self.bytes_eq_at(ptr, bytes)
-                };
-                let v = if *negate {
+                let ptr = self.load(PTR, slot, SlotLayout::PTR);
+                let eq = self.bytes_eq_at(ptr, &bytes);
+                let v = if negate {
                     self.b.ins().bxor_imm_s(eq, 1)
                 } else {
                     eq
