@@ -11,9 +11,7 @@ use rulec_runtime::jit::{JitEvaluator, JitProgram};
 
 #[path = "../../compiler/tests/common/conditions.rs"]
 mod conditions;
-use conditions::{condition, event};
-
-const TYPES: &[&str] = &["openat", "execve", "connect"];
+use conditions::{condition, event, TYPES};
 
 fn rule() -> impl Strategy<Value = (String, Option<&'static str>)> {
     (condition(), prop::option::of(prop::sample::select(TYPES)))

@@ -195,13 +195,39 @@ pub trait Event {
     fn time_ns(&self) -> u64 {
         0
     }
-    /// The field's values borrowed from the event when it stores them already typed for
-    /// `field.ty` ([`Stored::NotStored`], the default, tells callers to use
-    /// [`Event::extract`]). Must agree with `extract`.
-    fn stored(&self, field: &FieldRef) -> Stored<'_> {
+    /// Where the event stores the field's values already typed for `field.ty`
+    /// ([`StoredAt::NotStored`], the default, tells callers to use [`Event::extract`]). The
+    /// place stays valid for the event's lifetime: evaluators look a field up once per event
+    /// and read it through [`Event::stored_values`] on every use. Must agree with `extract`.
+    fn stored_at(&self, field: &FieldRef) -> StoredAt {
         let _ = field;
-        Stored::NotStored
+        StoredAt::NotStored
     }
+    /// The values stored at `at`, a place [`Event::stored_at`] returned for this event.
+    fn stored_values(&self, at: u32) -> &[Val] {
+        let _ = at;
+        &[]
+    }
+    /// The field's values borrowed from the event when it stores them typed
+    /// ([`Event::stored_at`] and [`Event::stored_values`] in one step).
+    fn stored(&self, field: &FieldRef) -> Stored<'_> {
+        match self.stored_at(field) {
+            StoredAt::At(at) => Stored::Values(self.stored_values(at)),
+            StoredAt::Missing => Stored::Missing,
+            StoredAt::NotStored => Stored::NotStored,
+        }
+    }
+}
+
+/// Where an event keeps a field's typed values ([`Event::stored_at`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredAt {
+    /// At this place: read with [`Event::stored_values`].
+    At(u32),
+    /// The field is missing for this event.
+    Missing,
+    /// The event does not store this field typed: extract it.
+    NotStored,
 }
 
 /// A field lookup in an event's stored typed values ([`Event::stored`]).

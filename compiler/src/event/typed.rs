@@ -1,6 +1,8 @@
 //! [`TypedEvent`]: a fixture event whose values are parsed once, when it is built.
 
-use super::{split_arg, Event, FieldMapEvent, FieldRef, FixtureValue, Stored, Values};
+use super::{
+    split_arg, Event, FieldMapEvent, FieldRef, FixtureValue, Stored, StoredAt, Val, Values,
+};
 use crate::schema::{FieldType, Registry};
 
 /// One stored field: schema index and text (the lookup key), the type it was parsed for, and
@@ -78,13 +80,23 @@ impl TypedEvent {
         &self.fixture
     }
 
-    fn entry(&self, field: &FieldRef) -> Option<&Entry> {
+    /// The position of the entry stored for `field` (same schema index and text).
+    fn entry(&self, field: &FieldRef) -> Option<usize> {
         let start = *self.first.get(field.index)? as usize;
-        self.entries
-            .get(start..)?
+        let entries = self.entries.get(start..)?;
+        // A field without argument has the schema name as its text: the shortest text of its
+        // index, so the first entry when stored.
+        if field.arg.is_none() {
+            return entries
+                .first()
+                .is_some_and(|e| e.text.len() == field.text.len())
+                .then_some(start);
+        }
+        entries
             .iter()
             .take_while(|e| e.index == field.index)
-            .find(|e| e.text == field.text)
+            .position(|e| e.text == field.text)
+            .map(|p| start + p)
     }
 }
 
@@ -115,17 +127,29 @@ impl Event for TypedEvent {
         self.fixture.time_ns
     }
 
-    fn stored(&self, field: &FieldRef) -> Stored<'_> {
+    fn stored_at(&self, field: &FieldRef) -> StoredAt {
         match self.entry(field) {
-            Some(e) if e.ty == field.ty => match &e.values {
-                Some(v) => Stored::Values(v),
-                None => Stored::Missing,
-            },
-            Some(_) => Stored::NotStored,
+            Some(at) => {
+                let e = &self.entries[at];
+                if e.ty != field.ty {
+                    StoredAt::NotStored
+                } else if e.values.is_some() {
+                    StoredAt::At(at as u32)
+                } else {
+                    StoredAt::Missing
+                }
+            }
             // Fields the schema did not resolve are the fixture's to answer.
-            None if self.untyped.contains(&field.text) => Stored::NotStored,
-            None => Stored::Missing,
+            None if self.untyped.contains(&field.text) => StoredAt::NotStored,
+            None => StoredAt::Missing,
         }
+    }
+
+    fn stored_values(&self, at: u32) -> &[Val] {
+        self.entries
+            .get(at as usize)
+            .and_then(|e| e.values.as_deref())
+            .unwrap_or(&[])
     }
 }
 

@@ -7,14 +7,14 @@
 //! epoch counter.
 
 pub mod ast_eval;
+pub mod code;
+pub mod form;
 pub mod ops;
 
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
-
-use crate::event::{Event, FxHasher, Stored, Val, Values};
+use crate::event::{Event, StoredAt, Val, Values};
 use crate::lower::{Check, ExprId, Node, OperandId, OperandIr, Program, RhsIr};
 use crate::output::format::Alert;
+use code::{CheckCode, Code, Op, Test, ACCEPT, REJECT};
 use ops::RhsRef;
 
 /// Counters of an interpreter.
@@ -40,41 +40,45 @@ enum OpVal {
     Missing,
     /// Values computed by the interpreter or extracted from the event.
     Owned(Values),
-    /// A field the event stores typed: borrowed from it on every use ([`Event::stored`]).
-    InEvent,
+    /// A field the event stores typed, at this place ([`Event::stored_at`]).
+    InEvent(u32),
 }
 
 /// Evaluates a [`Program`] against events.
 pub struct Interpreter<'p> {
     prog: &'p Program,
+    code: Code,
+    st: State,
+    /// Counters.
+    pub stats: Stats,
+}
+
+/// The per-event memo: node results and operand values, valid while their epoch is the
+/// current one.
+struct State {
     epoch: u32,
     node_epoch: Vec<u32>,
     node_val: Vec<bool>,
     op_epoch: Vec<u32>,
     op_val: Vec<OpVal>,
-    /// Per event type, the rules to evaluate in rule order (typed rules merged with
-    /// [`Program::any_type`]).
-    by_type: HashMap<String, Box<[u32]>, BuildHasherDefault<FxHasher>>,
-    /// Counters.
-    pub stats: Stats,
+    /// Return targets `(t, f)` of the shared-node calls in progress ([`code::Op::Call`]).
+    calls: Vec<(u32, u32)>,
 }
 
 impl<'p> Interpreter<'p> {
     /// An interpreter for `prog`.
     pub fn new(prog: &'p Program) -> Self {
-        let by_type = prog
-            .by_type
-            .keys()
-            .map(|t| (t.clone(), prog.rules_for(Some(t)).into_boxed_slice()))
-            .collect();
         Interpreter {
             prog,
-            epoch: 0,
-            node_epoch: vec![0; prog.memo_slots],
-            node_val: vec![false; prog.memo_slots],
-            op_epoch: vec![0; prog.operands.len()],
-            op_val: vec![OpVal::Missing; prog.operands.len()],
-            by_type,
+            code: Code::new(prog),
+            st: State {
+                epoch: 0,
+                node_epoch: vec![0; prog.memo_slots],
+                node_val: vec![false; prog.memo_slots],
+                op_epoch: vec![0; prog.operands.len()],
+                op_val: vec![OpVal::Missing; prog.operands.len()],
+                calls: Vec::new(),
+            },
             stats: Stats::default(),
         }
     }
@@ -86,38 +90,35 @@ impl<'p> Interpreter<'p> {
 
     /// Starts a new event: forgets every memoized value.
     pub fn begin_event(&mut self) {
-        self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
-            self.node_epoch.iter_mut().for_each(|e| *e = 0);
-            self.op_epoch.iter_mut().for_each(|e| *e = 0);
-            self.epoch = 1;
+        let st = &mut self.st;
+        st.epoch = st.epoch.wrapping_add(1);
+        if st.epoch == 0 {
+            st.node_epoch.iter_mut().for_each(|e| *e = 0);
+            st.op_epoch.iter_mut().for_each(|e| *e = 0);
+            st.epoch = 1;
         }
     }
 
     /// Indices of the rules matching `ev`, in rule order (rules of other event types are not
     /// evaluated). Events of another source match nothing.
-    pub fn matching_rules(&mut self, ev: &dyn Event) -> Vec<usize> {
+    pub fn matching_rules<E: Event + ?Sized>(&mut self, ev: &E) -> Vec<usize> {
         self.begin_event();
         self.stats.events += 1;
         if ev.source() != self.prog.source {
             return Vec::new();
         }
-        let prog = self.prog;
-        let by_type = std::mem::take(&mut self.by_type);
-        let candidates: &[u32] = match ev.evt_type().and_then(|t| by_type.get(t)) {
-            Some(list) => list,
-            None => &prog.any_type,
-        };
+        let list = self.code.rules_for(ev.evt_type());
+        self.stats.rules_evaluated += u64::from(list.len);
         let mut out = Vec::new();
-        for &r in candidates {
-            let r = r as usize;
-            self.stats.rules_evaluated += 1;
-            if self.eval(ev, prog.rules[r].root) {
-                self.stats.matches += 1;
-                out.push(r);
-            }
-        }
-        self.by_type = by_type;
+        self.st.run(
+            self.prog,
+            &self.code,
+            &mut self.stats,
+            ev,
+            list.entry,
+            &mut out,
+        );
+        self.stats.matches += out.len() as u64;
         out
     }
 
@@ -131,26 +132,142 @@ impl<'p> Interpreter<'p> {
     }
 
     /// Evaluates one rule on a fresh event memo.
-    pub fn eval_rule_on(&mut self, rule: usize, ev: &dyn Event) -> bool {
+    pub fn eval_rule_on<E: Event + ?Sized>(&mut self, rule: usize, ev: &E) -> bool {
         self.begin_event();
-        self.eval(ev, self.prog.rules[rule].root)
+        let entry = self.code.rule_entry[rule];
+        self.st.run(
+            self.prog,
+            &self.code,
+            &mut self.stats,
+            ev,
+            entry,
+            &mut Vec::new(),
+        )
     }
 
-    /// Evaluates a node within the current event (see [`Interpreter::begin_event`]).
-    pub fn eval(&mut self, ev: &dyn Event, id: ExprId) -> bool {
-        let prog = self.prog;
+    /// Evaluates a node within the current event (see [`Interpreter::begin_event`]) by walking
+    /// the tree (the compiled code starts only at rule roots).
+    pub fn eval<E: Event + ?Sized>(&mut self, ev: &E, id: ExprId) -> bool {
+        self.st.eval(self.prog, &mut self.stats, ev, id)
+    }
+
+    /// The values of an operand for the current event (memoized), `None` when missing.
+    pub fn operand<'a, E: Event + ?Sized>(
+        &'a mut self,
+        ev: &'a E,
+        id: OperandId,
+    ) -> Option<&'a [Val]> {
+        self.st.compute(self.prog, ev, id);
+        self.st.get(ev, id)
+    }
+}
+
+impl State {
+    /// Runs compiled code from `pc` until [`Op::Done`], recording the rules of
+    /// [`Op::Matched`]s in `matched`; returns the value of the `Done`.
+    fn run<E: Event + ?Sized>(
+        &mut self,
+        prog: &Program,
+        code: &Code,
+        stats: &mut Stats,
+        ev: &E,
+        mut pc: u32,
+        matched: &mut Vec<usize>,
+    ) -> bool {
+        loop {
+            match code.ops[pc as usize] {
+                Op::Check { check, t, f } => {
+                    stats.nodes_evaluated += 1;
+                    pc = if self.compiled_check(prog, ev, &code.checks[check as usize]) {
+                        t
+                    } else {
+                        f
+                    };
+                }
+                Op::MemoCheck { check, slot, t, f } => {
+                    let s = slot as usize;
+                    let v = if self.node_epoch[s] == self.epoch {
+                        stats.memo_hits += 1;
+                        self.node_val[s]
+                    } else {
+                        stats.nodes_evaluated += 1;
+                        let v = self.compiled_check(prog, ev, &code.checks[check as usize]);
+                        self.node_epoch[s] = self.epoch;
+                        self.node_val[s] = v;
+                        v
+                    };
+                    pc = if v { t } else { f };
+                }
+                Op::Call { slot, body, t, f } => {
+                    let s = slot as usize;
+                    if self.node_epoch[s] == self.epoch {
+                        stats.memo_hits += 1;
+                        pc = if self.node_val[s] { t } else { f };
+                    } else {
+                        self.calls.push((t, f));
+                        pc = body;
+                    }
+                }
+                Op::Ret { slot, val } => {
+                    let s = slot as usize;
+                    self.node_epoch[s] = self.epoch;
+                    self.node_val[s] = val;
+                    let (t, f) = self.calls.pop().unwrap_or((ACCEPT, REJECT));
+                    pc = if val { t } else { f };
+                }
+                Op::Matched { rule, next } => {
+                    matched.push(rule as usize);
+                    pc = next;
+                }
+                Op::Done(v) => return v,
+            }
+        }
+    }
+
+    /// One check of the compiled code: its [`Test`] on each extracted value, or the generic
+    /// check.
+    #[inline]
+    fn compiled_check<E: Event + ?Sized>(&mut self, prog: &Program, ev: &E, c: &CheckCode) -> bool {
+        let node = || match &prog.nodes[c.node.0 as usize] {
+            Node::Check(check) => Some(check),
+            _ => None,
+        };
+        if let Test::Generic = c.test {
+            return node().is_some_and(|check| self.check(prog, ev, check));
+        }
+        self.compute(prog, ev, c.lhs);
+        let one = |v: &Val| {
+            c.test
+                .test(v)
+                .unwrap_or_else(|| node().is_some_and(|check| generic_one(check, v)))
+        };
+        match self.get(ev, c.lhs) {
+            None => false,
+            Some([v]) => one(v),
+            Some(vals) => vals.iter().any(one),
+        }
+    }
+
+    /// Evaluates a node by walking the tree (memoized like the compiled code).
+    fn eval<E: Event + ?Sized>(
+        &mut self,
+        prog: &Program,
+        stats: &mut Stats,
+        ev: &E,
+        id: ExprId,
+    ) -> bool {
         let slot = prog.memo_slot[id.0 as usize];
         if slot != u32::MAX && self.node_epoch[slot as usize] == self.epoch {
-            self.stats.memo_hits += 1;
+            stats.memo_hits += 1;
             return self.node_val[slot as usize];
         }
-        self.stats.nodes_evaluated += 1;
+        stats.nodes_evaluated += 1;
         let v = match &prog.nodes[id.0 as usize] {
             Node::Const(b) => *b,
-            Node::And(k) => k.iter().all(|&c| self.eval(ev, c)),
-            Node::Or(k) => k.iter().any(|&c| self.eval(ev, c)),
-            Node::Not(c) => !self.eval(ev, *c),
-            Node::Check(c) => self.check(ev, c),
+            Node::And(k) => k.iter().all(|&c| self.eval(prog, stats, ev, c)),
+            Node::Or(k) => k.iter().any(|&c| self.eval(prog, stats, ev, c)),
+            Node::Not(c) => !self.eval(prog, stats, ev, *c),
+            Node::Check(c) => self.check(prog, ev, c),
         };
         if slot != u32::MAX {
             self.node_epoch[slot as usize] = self.epoch;
@@ -159,10 +276,11 @@ impl<'p> Interpreter<'p> {
         v
     }
 
-    /// One field check (§3.4): false when the LHS (or a RHS operand) is missing.
+    /// One field check (§3.4) through the operator code: false when the LHS (or a RHS
+    /// operand) is missing.
     #[inline(never)]
-    fn check(&mut self, ev: &dyn Event, c: &Check) -> bool {
-        self.compute(ev, c.lhs);
+    fn check<E: Event + ?Sized>(&mut self, prog: &Program, ev: &E, c: &Check) -> bool {
+        self.compute(prog, ev, c.lhs);
         let Some(op) = c.op else {
             return self.get(ev, c.lhs).is_some();
         };
@@ -170,82 +288,67 @@ impl<'p> Interpreter<'p> {
             if self.get(ev, c.lhs).is_none() {
                 return false;
             }
-            self.compute(ev, r);
+            self.compute(prog, ev, r);
         }
         let Some(lhs) = self.get(ev, c.lhs) else {
             return false;
         };
-        let l = c.lhs_ty.is_list;
         let rhs = match &c.rhs {
-            RhsIr::None => return false,
-            RhsIr::Values(v) => RhsRef::Vals(v),
-            RhsIr::Set(s) => RhsRef::Set(s),
-            RhsIr::Regex(r) => RhsRef::Regex(r),
-            RhsIr::PMatch(p) => RhsRef::PMatch(p),
             RhsIr::Operand(r) => match self.get(ev, *r) {
                 Some(rv) => RhsRef::Vals(rv),
                 None => return false,
             },
+            other => match literal_rhs(other) {
+                Some(r) => r,
+                None => return false,
+            },
         };
-        ops::eval_check(op, c.modifier, l, lhs, rhs)
-    }
-
-    /// The values of an operand for the current event (memoized), `None` when missing.
-    pub fn operand<'a>(&'a mut self, ev: &'a dyn Event, id: OperandId) -> Option<&'a [Val]> {
-        self.compute(ev, id);
-        self.get(ev, id)
+        ops::eval_check(op, c.modifier, c.lhs_ty.is_list, lhs, rhs)
     }
 
     /// The memoized values of an operand already computed for the current event.
-    fn get<'a>(&'a self, ev: &'a dyn Event, id: OperandId) -> Option<&'a [Val]> {
-        let i = id.0 as usize;
-        match &self.op_val[i] {
+    #[inline]
+    fn get<'a, E: Event + ?Sized>(&'a self, ev: &'a E, id: OperandId) -> Option<&'a [Val]> {
+        match &self.op_val[id.0 as usize] {
             OpVal::Missing => None,
             OpVal::Owned(v) => Some(v),
-            OpVal::InEvent => {
-                let OperandIr::Field(f) = &self.prog.operands[i] else {
-                    return None;
-                };
-                match ev.stored(&self.prog.fields[f.0 as usize]) {
-                    Stored::Values(v) => Some(v),
-                    Stored::Missing | Stored::NotStored => None,
-                }
-            }
+            OpVal::InEvent(at) => Some(ev.stored_values(*at)),
         }
     }
 
     /// Computes an operand's values for the current event unless memoized.
-    fn compute(&mut self, ev: &dyn Event, id: OperandId) {
-        let i = id.0 as usize;
-        if self.op_epoch[i] == self.epoch {
-            return;
+    #[inline]
+    fn compute<E: Event + ?Sized>(&mut self, prog: &Program, ev: &E, id: OperandId) {
+        if self.op_epoch[id.0 as usize] != self.epoch {
+            self.compute_now(prog, ev, id);
         }
-        let prog = self.prog;
-        // Reuse the previous event's buffer when the value is built here.
-        let mut buf = match std::mem::take(&mut self.op_val[i]) {
-            OpVal::Owned(mut v) => {
-                v.clear();
-                v
-            }
-            _ => Vec::new(),
-        };
+    }
+
+    #[inline(never)]
+    fn compute_now<E: Event + ?Sized>(&mut self, prog: &Program, ev: &E, id: OperandId) {
+        let i = id.0 as usize;
         let v = match &prog.operands[i] {
             OperandIr::Field(f) => {
                 let field = &prog.fields[f.0 as usize];
-                match ev.stored(field) {
-                    Stored::Values(_) => OpVal::InEvent,
-                    Stored::Missing => OpVal::Missing,
-                    Stored::NotStored => ev.extract(field).map_or(OpVal::Missing, OpVal::Owned),
+                match ev.stored_at(field) {
+                    StoredAt::At(at) => OpVal::InEvent(at),
+                    StoredAt::Missing => OpVal::Missing,
+                    StoredAt::NotStored => match ev.extract(field) {
+                        Some(v) => OpVal::Owned(v),
+                        None => OpVal::Missing,
+                    },
                 }
             }
             OperandIr::Const(c) => {
+                let mut buf = self.reuse(i);
                 buf.push(c.clone());
                 OpVal::Owned(buf)
             }
             OperandIr::List(items) => {
+                let mut buf = self.reuse(i);
                 let mut ok = true;
                 for &it in items {
-                    self.compute(ev, it);
+                    self.compute(prog, ev, it);
                     match self.get(ev, it) {
                         Some(v) => buf.extend_from_slice(v),
                         None => {
@@ -268,7 +371,7 @@ impl<'p> Interpreter<'p> {
             } => {
                 let mut vals: Vec<Option<Values>> = Vec::with_capacity(args.len());
                 for &a in args {
-                    self.compute(ev, a);
+                    self.compute(prog, ev, a);
                     vals.push(self.get(ev, a).map(<[Val]>::to_vec));
                 }
                 ops::apply_transformer(*name, &vals, arg_lists, sel.as_deref())
@@ -277,6 +380,43 @@ impl<'p> Interpreter<'p> {
         };
         self.op_epoch[i] = self.epoch;
         self.op_val[i] = v;
+    }
+
+    /// The previous event's buffer of operand `i`, emptied, for a value built here.
+    fn reuse(&mut self, i: usize) -> Values {
+        match std::mem::take(&mut self.op_val[i]) {
+            OpVal::Owned(mut v) => {
+                v.clear();
+                v
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The literal right-hand side of a check (`None` for `exists` and RHS operands).
+pub(crate) fn literal_rhs(rhs: &RhsIr) -> Option<RhsRef<'_>> {
+    Some(match rhs {
+        RhsIr::Values(v) => RhsRef::Vals(v),
+        RhsIr::Set(s) => RhsRef::Set(s),
+        RhsIr::Regex(r) => RhsRef::Regex(r),
+        RhsIr::PMatch(p) => RhsRef::PMatch(p),
+        RhsIr::None | RhsIr::Operand(_) => return None,
+    })
+}
+
+/// A literal check on the one-value LHS `[v]` through the operator code.
+fn generic_one(c: &Check, v: &Val) -> bool {
+    match (c.op, literal_rhs(&c.rhs)) {
+        (None, _) => true,
+        (Some(op), Some(rhs)) => ops::eval_check(
+            op,
+            c.modifier,
+            c.lhs_ty.is_list,
+            std::slice::from_ref(v),
+            rhs,
+        ),
+        (Some(_), None) => false,
     }
 }
 

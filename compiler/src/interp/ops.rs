@@ -98,8 +98,22 @@ pub fn icontains(hay: &[u8], needle: &[u8]) -> bool {
     if needle.len() > hay.len() {
         return false;
     }
-    hay.windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
+    // Candidate starts are the places of the needle's first byte in either case.
+    let first = needle[0];
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let last_start = hay.len() - needle.len();
+    let mut from = 0;
+    while from <= last_start {
+        let Some(p) = memchr::memchr2(lower, upper, &hay[from..=last_start]) else {
+            return false;
+        };
+        let start = from + p;
+        if hay[start..start + needle.len()].eq_ignore_ascii_case(needle) {
+            return true;
+        }
+        from = start + 1;
+    }
+    false
 }
 
 /// One scalar comparison `l op r` for the binary string/number operators (not `in`,

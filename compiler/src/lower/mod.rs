@@ -724,7 +724,11 @@ impl<'s> Builder<'s> {
                 None => p.any_type.push(i as u32),
                 Some(names) => {
                     for n in names {
-                        p.by_type.entry(n.clone()).or_default().push(i as u32);
+                        let list = p.by_type.entry(n.clone()).or_default();
+                        // A type named twice lists the rule once.
+                        if list.last() != Some(&(i as u32)) {
+                            list.push(i as u32);
+                        }
                     }
                 }
             }

@@ -14,6 +14,8 @@ const IPS: &[&str] = &["10.0.0.1", "10.0.0.2", "::1"];
 const NETS: &[&str] = &["10.0.0.0/8", "10.0.0.1/32", "::/1", "0.0.0.0/0"];
 const BUFS: &[&str] = &["ab", "x", "abc"];
 const HEX: &[&str] = &["61", "6162", "", "78"];
+/// Event types of generated events and of the `evt.type` checks.
+pub const TYPES: &[&str] = &["openat", "execve", "connect", "open"];
 
 fn pick(pool: &'static [&'static str]) -> impl Strategy<Value = String> {
     prop::sample::select(pool).prop_map(str::to_owned)
@@ -114,6 +116,14 @@ fn other_check() -> impl Strategy<Value = String> {
         (prop::sample::select(&["=", "!="][..]), pick(STRS))
             .prop_map(|(o, v)| format!("proc.aname {o} '{v}'")),
         list(STRS).prop_map(|l| format!("proc.aname in {l}")),
+        // The event type: folded at compile time in the interpreter's per-type code.
+        (
+            prop::sample::select(&["=", "!=", "startswith", "contains"][..]),
+            pick(TYPES)
+        )
+            .prop_map(|(o, v)| format!("evt.type {o} {v}")),
+        list(TYPES).prop_map(|l| format!("evt.type in {l}")),
+        Just("evt.type exists".to_owned()),
     ]
 }
 

@@ -29,12 +29,10 @@
 //! `extern "C"` functions abort on unwinding), which is why they are written to never panic
 //! on any event or program content (indices come from the program the code was compiled from).
 
-use std::collections::HashSet;
 use std::ffi::c_void;
-use std::hash::BuildHasherDefault;
 use std::mem::offset_of;
 
-use rulec::event::{Event, FieldRef, FxHasher, Stored, Val, Values};
+use rulec::event::{Event, FieldRef, Stored, Val, Values};
 use rulec::interp::ops::{self, RhsRef};
 use rulec::interp::Interpreter;
 use rulec::lower::{Node, OperandIr, Program, RhsIr};
@@ -378,8 +376,7 @@ pub unsafe extern "C" fn rt_icontains(
     u8::from(ops::icontains(h, n))
 }
 
-/// A set of byte strings (`in` lists of a string field), with a fast hasher.
-pub type ByteSet = HashSet<Box<[u8]>, BuildHasherDefault<FxHasher>>;
+pub use rulec::interp::form::ByteSet;
 
 /// Whether `ptr[..len]` is in `set`.
 ///

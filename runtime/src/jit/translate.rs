@@ -19,15 +19,12 @@ use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::FunctionBuilder;
 
 use rulec::condition::ast::OpKind;
-use rulec::event::Val;
+use rulec::interp::form::{native_form, ByteSet, NativeForm};
 use rulec::lower::{Check, ExprId, Node, OperandIr, Program, RhsIr};
 
 use super::abi::{
-    ByteSet, CtxLayout, Helpers, SlotLayout, KIND_BOOL, KIND_I64, KIND_MISSING, KIND_STR, KIND_U64,
+    CtxLayout, Helpers, SlotLayout, KIND_BOOL, KIND_I64, KIND_MISSING, KIND_STR, KIND_U64,
 };
-
-/// Longest integer `in` list compiled to inline comparisons.
-pub const MAX_INLINE_SET: usize = 16;
 
 /// Nesting depth above which a subtree goes to the interpreter (bounds codegen recursion).
 pub const MAX_DEPTH: usize = 200;
@@ -247,7 +244,7 @@ impl RuleTranslator<'_, '_> {
             return self.helper_check(id);
         };
         self.tiers.native += 1;
-        if let (Native::StrOp { .. }, Some(need)) =
+        if let (NativeForm::StrOp { .. }, Some(need)) =
             (&native, self.need_clen.get_mut(field.0 as usize))
         {
             *need = true;
@@ -257,14 +254,14 @@ impl RuleTranslator<'_, '_> {
             .b
             .ins()
             .load(types::I32, MemFlagsData::trusted(), slot, SlotLayout::KIND);
-        if let Native::Exists = native {
+        if let NativeForm::Exists = native {
             let v = self
                 .b
                 .ins()
                 .icmp_imm_s(IntCC::NotEqual, kind, i64::from(KIND_MISSING));
             return v;
         }
-        let expected = native.kind();
+        let expected = form_kind(&native);
         // kind == expected -> native; kind == missing -> false; otherwise -> helper.
         let fast = self.b.create_block();
         let not_fast = self.b.create_block();
@@ -453,11 +450,21 @@ impl RuleTranslator<'_, '_> {
         res
     }
 
+    /// The integer (or boolean) in `slot` compared with `value`.
+    fn int_cmp(&mut self, slot: Value, op: OpKind, value: u64, signed: bool) -> Value {
+        let v = self
+            .b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), slot, SlotLayout::NUM);
+        let cc = int_cc(op, signed);
+        self.b.ins().icmp_imm_s(cc, v, value as i64)
+    }
+
     /// The native comparison on a slot of the expected kind.
-    fn native(&mut self, n: Native, slot: Value) -> Value {
+    fn native(&mut self, n: NativeForm, slot: Value) -> Value {
         match n {
-            Native::StrOp { op, bytes } => self.str_op(op, &bytes, slot),
-            Native::IntIn { values, .. } => {
+            NativeForm::StrOp { op, bytes } => self.str_op(op, &bytes, slot),
+            NativeForm::IntIn { values, .. } => {
                 let v = self.load(types::I64, slot, SlotLayout::NUM);
                 let mut acc = self.b.ins().iconst(types::I8, 0);
                 for x in values {
@@ -466,7 +473,7 @@ impl RuleTranslator<'_, '_> {
                 }
                 acc
             }
-            Native::StrSet(set) => {
+            NativeForm::StrSet(set) => {
                 let ptr = self.load(PTR, slot, SlotLayout::PTR);
                 let len = self.load(types::I64, slot, SlotLayout::LEN);
                 let owned = Box::new(set);
@@ -483,16 +490,10 @@ impl RuleTranslator<'_, '_> {
                 )
                 .unwrap_or_else(|| self.b.ins().iconst(types::I8, 0))
             }
-            Native::Exists => self.b.ins().iconst(types::I8, 1),
-            Native::Int { op, value, signed } | Native::Bool { op, value, signed } => {
-                let v =
-                    self.b
-                        .ins()
-                        .load(types::I64, MemFlagsData::trusted(), slot, SlotLayout::NUM);
-                let cc = int_cc(op, signed);
-                self.b.ins().icmp_imm_s(cc, v, value as i64)
-            }
-            Native::Str { negate, bytes } => {
+            NativeForm::Exists => self.b.ins().iconst(types::I8, 1),
+            NativeForm::Int { op, value, signed } => self.int_cmp(slot, op, value, signed),
+            NativeForm::Bool { op, value } => self.int_cmp(slot, op, value, false),
+            NativeForm::Str { negate, bytes } => {
                 let len =
                     self.b
                         .ins()
@@ -541,170 +542,14 @@ fn int_cc(op: OpKind, signed: bool) -> IntCC {
     }
 }
 
-/// A check the translator compiles natively.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Native {
-    /// `exists`.
-    Exists,
-    /// An integer comparison against one constant (value as two's complement bits).
-    Int {
-        /// `=`, `!=`, `<`, `<=`, `>`, `>=`.
-        op: OpKind,
-        /// The constant.
-        value: u64,
-        /// Signed comparison (LHS kind `KIND_I64`) or unsigned (`KIND_U64`).
-        signed: bool,
-    },
-    /// A boolean `=`/`!=` against one constant (`signed` unused).
-    Bool {
-        /// `=` or `!=`.
-        op: OpKind,
-        /// 0 or 1.
-        value: u64,
-        /// Unused (false).
-        signed: bool,
-    },
-    /// String `=` (or `!=` when `negate`) against one constant.
-    Str {
-        /// `!=`.
-        negate: bool,
-        /// The constant's bytes.
-        bytes: Vec<u8>,
-    },
-    /// `startswith`, `endswith`, `contains` or `icontains` of one string constant (compared up
-    /// to the first NUL of each side, as the operator code does for strings).
-    StrOp {
-        /// The operator.
-        op: OpKind,
-        /// The constant's bytes up to its first NUL.
-        bytes: Vec<u8>,
-    },
-    /// `in`/`intersects` of a scalar string against a set of strings (exact bytes).
-    StrSet(ByteSet),
-    /// `in`/`intersects` of a scalar integer against at most [`MAX_INLINE_SET`] integers of
-    /// the same signedness.
-    IntIn {
-        /// The values (two's complement bits).
-        values: Vec<u64>,
-        /// Signed (`KIND_I64`) or unsigned (`KIND_U64`).
-        signed: bool,
-    },
-}
-
-impl Native {
-    /// The slot kind the native code handles.
-    fn kind(&self) -> u32 {
-        match self {
-            Native::Exists => KIND_MISSING,
-            Native::Int { signed: true, .. } | Native::IntIn { signed: true, .. } => KIND_I64,
-            Native::Int { signed: false, .. } | Native::IntIn { signed: false, .. } => KIND_U64,
-            Native::Bool { .. } => KIND_BOOL,
-            Native::Str { .. } | Native::StrOp { .. } | Native::StrSet(_) => KIND_STR,
-        }
-    }
-}
-
-/// The native form of a check on a scalar field, if it has one. The semantics equal the
-/// operator code's (`rulec::interp::ops`) for a slot holding exactly one value of the kind.
-pub fn native_form(c: &Check) -> Option<Native> {
-    if c.lhs_ty.is_list || c.modifier.is_some() {
-        return None;
-    }
-    let Some(op) = c.op else {
-        return Some(Native::Exists);
-    };
-    let items: Option<Vec<&Val>> = match &c.rhs {
-        RhsIr::Set(set) => Some(set.iter().collect()),
-        RhsIr::Values(v) if matches!(op, OpKind::In | OpKind::Intersects) => {
-            Some(v.iter().collect())
-        }
-        _ => None,
-    };
-    if let Some(items) = items {
-        if !matches!(op, OpKind::In | OpKind::Intersects) {
-            return None;
-        }
-        // Short lists of integers of one signedness: inline comparisons.
-        if items.len() <= MAX_INLINE_SET {
-            let ints: Option<Vec<u64>> = items
-                .iter()
-                .map(|v| match v {
-                    Val::U64(x) => Some(*x),
-                    _ => None,
-                })
-                .collect();
-            if let Some(values) = ints {
-                return Some(Native::IntIn {
-                    values,
-                    signed: false,
-                });
-            }
-            let ints: Option<Vec<u64>> = items
-                .iter()
-                .map(|v| match v {
-                    Val::I64(x) => Some(*x as u64),
-                    _ => None,
-                })
-                .collect();
-            if let Some(values) = ints {
-                return Some(Native::IntIn {
-                    values,
-                    signed: true,
-                });
-            }
-        }
-        // Only lists of strings: another value never equals a string.
-        let mut out = ByteSet::default();
-        for v in items {
-            match v {
-                Val::Str(s) => out.insert(s.as_bytes().into()),
-                _ => return None,
-            };
-        }
-        return Some(Native::StrSet(out));
-    }
-    let RhsIr::Values(vals) = &c.rhs else {
-        return None;
-    };
-    let [v] = vals.as_slice() else {
-        return None;
-    };
-    let ordered = matches!(
-        op,
-        OpKind::Eq | OpKind::Ne | OpKind::Lt | OpKind::Le | OpKind::Gt | OpKind::Ge
-    );
-    match v {
-        Val::U64(x) if ordered => Some(Native::Int {
-            op,
-            value: *x,
-            signed: false,
-        }),
-        Val::I64(x) if ordered => Some(Native::Int {
-            op,
-            value: *x as u64,
-            signed: true,
-        }),
-        Val::Bool(x) if matches!(op, OpKind::Eq | OpKind::Ne) => Some(Native::Bool {
-            op,
-            value: u64::from(*x),
-            signed: false,
-        }),
-        Val::Str(s) if matches!(op, OpKind::Eq | OpKind::Ne) => Some(Native::Str {
-            negate: op == OpKind::Ne,
-            bytes: s.as_bytes().to_vec(),
-        }),
-        Val::Str(s)
-            if matches!(
-                op,
-                OpKind::StartsWith | OpKind::EndsWith | OpKind::Contains | OpKind::IContains
-            ) =>
-        {
-            Some(Native::StrOp {
-                op,
-                bytes: rulec::interp::ops::cstr(s.as_bytes()).to_vec(),
-            })
-        }
-        _ => None,
+/// The slot kind the native code of `n` handles.
+fn form_kind(n: &NativeForm) -> u32 {
+    match n {
+        NativeForm::Exists => KIND_MISSING,
+        NativeForm::Int { signed: true, .. } | NativeForm::IntIn { signed: true, .. } => KIND_I64,
+        NativeForm::Int { signed: false, .. } | NativeForm::IntIn { signed: false, .. } => KIND_U64,
+        NativeForm::Bool { .. } => KIND_BOOL,
+        NativeForm::Str { .. } | NativeForm::StrOp { .. } | NativeForm::StrSet(_) => KIND_STR,
     }
 }
 
