@@ -22,6 +22,10 @@ use rulec::interp::Interpreter;
 use rulec::lower::{lower_outcome, Program};
 use rulec::{Analysis, LoadOptions};
 
+/// The global allocator of the CLI and the language server (cli/src/main.rs).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn corpus() -> Option<PathBuf> {
     let dir = std::env::var_os("RULEC_CORPUS_DIR")
         .map(PathBuf::from)

@@ -5,10 +5,15 @@
 //! `TypedEvent`s), `syscall-text` (the same fixtures untyped, parsed on every extraction) or a
 //! plugin source such as `k8s_audit` (EVENTS holds the plugin's JSON payloads). The lowering
 //! happens once, outside the timed loop.
+
 use rulec::event::{Event, FieldMapEvent, TypedEvent};
 use rulec::extract::JsonEvent;
 use rulec::interp::Interpreter;
 use rulec::lower::{lower_outcome, Program};
+
+/// The global allocator of the CLI and the language server (cli/src/main.rs).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn run<E: Event>(prog: &Program, events: &[E], n: usize) {
     let mut it = Interpreter::new(prog);
@@ -22,12 +27,13 @@ fn run<E: Event>(prog: &Program, events: &[E], n: usize) {
     let evals = (n * events.len()).max(1) as u32;
     let s = it.stats;
     println!(
-        "{n} passes over {} events in {:?} ({:?}/event), {:.1} rules and {:.1} nodes evaluated/event, {matches} matches",
+        "{n} passes over {} events in {:?} ({:?}/event), {:.1} rules and {:.1} checks evaluated/event ({:.1} memo hits), {matches} matches",
         events.len(),
         start.elapsed(),
         start.elapsed() / evals,
         s.rules_evaluated as f64 / s.events.max(1) as f64,
         s.nodes_evaluated as f64 / s.events.max(1) as f64,
+        s.memo_hits as f64 / s.events.max(1) as f64,
     );
 }
 

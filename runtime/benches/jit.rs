@@ -21,6 +21,10 @@ use rulec::schema::Registry;
 use rulec::{Analysis, LoadOptions, LoadOutcome};
 use rulec_runtime::jit::{JitEvaluator, JitProgram};
 
+/// The global allocator of the CLI and the language server (cli/src/main.rs).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const RULESETS: &[(&str, &str)] = &[
     ("falco_rules.yaml", "syscall"),
     ("k8s_audit_rules.yaml", "k8s_audit"),

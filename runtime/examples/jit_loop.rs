@@ -11,6 +11,10 @@ use rulec::lower::lower_outcome;
 use rulec::{Analysis, LoadOptions};
 use rulec_runtime::jit::{JitEvaluator, JitProgram};
 
+/// The global allocator of the CLI and the language server (cli/src/main.rs).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (backend, which) = (

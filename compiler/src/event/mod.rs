@@ -386,7 +386,7 @@ pub fn parse_typed(ty: FieldType, text: &str, rhs_net: bool) -> Option<Val> {
 /// [`parse_typed`] of an owned text (not a RHS): string types keep its allocation.
 pub fn parse_typed_owned(ty: FieldType, mut text: String) -> Option<Val> {
     if ty.is_string() {
-        if let Some(p) = text.find('\0') {
+        if let Some(p) = memchr::memchr(0, text.as_bytes()) {
             text.truncate(p);
         }
         return Some(Val::Str(text));

@@ -107,6 +107,32 @@ pub fn at<'a>(v: &'a J, path: &[&str]) -> Option<&'a J> {
     (!cur.is_null()).then_some(cur)
 }
 
+/// The value at JSON pointer `p` (RFC 6901, as [`J::pointer`] resolves it), without
+/// allocating unless a token holds an escape.
+pub fn pointer<'a>(v: &'a J, p: &str) -> Option<&'a J> {
+    if p.is_empty() {
+        return Some(v);
+    }
+    let rest = p.strip_prefix('/')?;
+    rest.split('/').try_fold(v, |cur, token| {
+        let token: std::borrow::Cow<'_, str> = if token.contains('~') {
+            token.replace("~1", "/").replace("~0", "~").into()
+        } else {
+            token.into()
+        };
+        match cur {
+            J::Object(map) => map.get(token.as_ref()),
+            J::Array(list) => {
+                if token.starts_with('+') || (token.starts_with('0') && token.len() != 1) {
+                    return None;
+                }
+                list.get(token.parse::<usize>().ok()?)
+            }
+            _ => None,
+        }
+    })
+}
+
 /// A JSON value as text: strings raw, other scalars and containers as compact JSON.
 pub fn text(v: &J) -> Option<String> {
     match v {
@@ -175,7 +201,7 @@ impl Event for JsonEvent {
         let texts: Texts = match name {
             "json.value" | "jevt.value" => {
                 let p = f.arg.as_deref().unwrap_or("");
-                self.json.pointer(p).and_then(text).map(|s| vec![s])
+                pointer(&self.json, p).and_then(text).map(|s| vec![s])
             }
             "json.obj" | "jevt.obj" => Some(vec![self.raw.trim().to_owned()]),
             "json.rawtime" | "jevt.rawtime" => Some(vec![self.time_ns.to_string()]),
@@ -205,5 +231,37 @@ impl Event for JsonEvent {
             .into_iter()
             .map(|t| parse_typed_owned(f.ty, t))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointer_resolves_like_serde_json() {
+        let v: J = serde_json::from_str(
+            r#"{"a": {"b/c": [1, {"d~e": "x"}], "": 2}, "l": [0, 1, 2], "0": "zero"}"#,
+        )
+        .expect("json");
+        for p in [
+            "",
+            "/",
+            "/a",
+            "/a/b~1c",
+            "/a/b~1c/1/d~0e",
+            "/a/b~1c/01",
+            "/a/b~1c/+1",
+            "/l/2",
+            "/l/3",
+            "/l/-1",
+            "/0",
+            "a",
+            "/a/",
+            "/a/b~1c/1/d~0e/x",
+            "/missing",
+        ] {
+            assert_eq!(pointer(&v, p), v.pointer(p), "{p:?}");
+        }
     }
 }

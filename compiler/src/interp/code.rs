@@ -225,9 +225,9 @@ pub struct Code {
     pub any_type: RuleList,
 }
 
-/// The rules an event visits, in rule order, chained into one instruction sequence: each
-/// rule's condition continues at an [`Op::Matched`] when true and at the next rule when
-/// false; the last rule ends at [`REJECT`].
+/// The rules an event visits, chained into one instruction sequence ending at [`REJECT`]:
+/// a trie of their conjuncts where a rule's last conjunct continues at an [`Op::Matched`]
+/// when true ([`Builder::chain`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RuleList {
     /// First instruction of the first rule ([`REJECT`] when there is none).
@@ -238,6 +238,41 @@ pub struct RuleList {
 
 /// A hash map with the Fx hasher.
 type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Rules sharing leading conjuncts ([`Builder::chain`]).
+#[derive(Default)]
+struct Trie {
+    /// The conjunct tested at this node (`None` at the root).
+    conjunct: Option<ExprId>,
+    /// Rules whose conjunct list ends here.
+    rules: Vec<u32>,
+    /// Longer conjunct lists, by their next conjunct, in first-rule order.
+    children: Vec<Trie>,
+}
+
+impl Trie {
+    fn insert(&mut self, conjuncts: &[ExprId], rule: u32) {
+        let Some((first, rest)) = conjuncts.split_first() else {
+            self.rules.push(rule);
+            return;
+        };
+        let i = match self
+            .children
+            .iter()
+            .position(|c| c.conjunct == Some(*first))
+        {
+            Some(i) => i,
+            None => {
+                self.children.push(Trie {
+                    conjunct: Some(*first),
+                    ..Trie::default()
+                });
+                self.children.len() - 1
+            }
+        };
+        self.children[i].insert(rest, rule);
+    }
+}
 
 struct Builder<'p> {
     prog: &'p Program,
@@ -303,16 +338,41 @@ impl Code {
 }
 
 impl Builder<'_> {
-    /// Chains the conditions of `rules` (see [`RuleList`]).
+    /// Chains the conditions of `rules` (see [`RuleList`]), sharing leading conjuncts: the
+    /// rules form a trie over their conjunct lists (`a and b and c`: `[a, b, c]`; hash-consing
+    /// makes a macro the same node in every rule), and each trie node's conjunct is tested
+    /// once for all the rules below it. Rules then match out of rule order; the interpreter
+    /// sorts what matched.
     fn chain(&mut self, rules: &[u32]) -> RuleList {
-        let mut next = REJECT;
-        for &r in rules.iter().rev() {
-            let matched = self.push(Op::Matched { rule: r, next });
-            next = self.expr(self.prog.rules[r as usize].root, matched, next);
+        let mut root = Trie::default();
+        for &r in rules {
+            let conjuncts = match &self.prog.nodes[self.prog.rules[r as usize].root.0 as usize] {
+                Node::And(kids) => kids.clone(),
+                _ => vec![self.prog.rules[r as usize].root],
+            };
+            root.insert(&conjuncts, r);
         }
         RuleList {
-            entry: next,
+            entry: self.siblings(&root.children, REJECT),
             len: rules.len() as u32,
+        }
+    }
+
+    /// Code for trie siblings in order, continuing at `next` after the last.
+    fn siblings(&mut self, list: &[Trie], next: u32) -> u32 {
+        list.iter().rev().fold(next, |next, t| self.trie(t, next))
+    }
+
+    /// Code for one trie node: its conjunct, then (when true) its rules' matches and its
+    /// children; `next` in every case after.
+    fn trie(&mut self, t: &Trie, next: u32) -> u32 {
+        let mut after = self.siblings(&t.children, next);
+        for &rule in t.rules.iter().rev() {
+            after = self.push(Op::Matched { rule, next: after });
+        }
+        match t.conjunct {
+            Some(c) => self.expr(c, after, next),
+            None => after,
         }
     }
 

@@ -57,8 +57,8 @@ pub struct Interpreter<'p> {
 /// current one.
 struct State {
     epoch: u32,
-    node_epoch: Vec<u32>,
-    node_val: Vec<bool>,
+    /// Per memo slot, `epoch << 1 | value` of the last event that computed it.
+    node_memo: Vec<u32>,
     op_epoch: Vec<u32>,
     op_val: Vec<OpVal>,
     /// Return targets `(t, f)` of the shared-node calls in progress ([`code::Op::Call`]).
@@ -73,8 +73,7 @@ impl<'p> Interpreter<'p> {
             code: Code::new(prog),
             st: State {
                 epoch: 0,
-                node_epoch: vec![0; prog.memo_slots],
-                node_val: vec![false; prog.memo_slots],
+                node_memo: vec![0; prog.memo_slots],
                 op_epoch: vec![0; prog.operands.len()],
                 op_val: vec![OpVal::Missing; prog.operands.len()],
                 calls: Vec::new(),
@@ -91,9 +90,10 @@ impl<'p> Interpreter<'p> {
     /// Starts a new event: forgets every memoized value.
     pub fn begin_event(&mut self) {
         let st = &mut self.st;
-        st.epoch = st.epoch.wrapping_add(1);
+        // Memo slots keep the epoch in 31 bits.
+        st.epoch = (st.epoch + 1) & (u32::MAX >> 1);
         if st.epoch == 0 {
-            st.node_epoch.iter_mut().for_each(|e| *e = 0);
+            st.node_memo.iter_mut().for_each(|e| *e = 0);
             st.op_epoch.iter_mut().for_each(|e| *e = 0);
             st.epoch = 1;
         }
@@ -118,6 +118,8 @@ impl<'p> Interpreter<'p> {
             list.entry,
             &mut out,
         );
+        // The rule trie visits rules out of rule order.
+        out.sort_unstable();
         self.stats.matches += out.len() as u64;
         out
     }
@@ -174,10 +176,12 @@ impl State {
         mut pc: u32,
         matched: &mut Vec<usize>,
     ) -> bool {
-        loop {
+        // Counted locally: the loop keeps them in registers.
+        let (mut checks, mut hits) = (0u64, 0u64);
+        let done = loop {
             match code.ops[pc as usize] {
                 Op::Check { check, t, f } => {
-                    stats.nodes_evaluated += 1;
+                    checks += 1;
                     pc = if self.compiled_check(prog, ev, &code.checks[check as usize]) {
                         t
                     } else {
@@ -185,33 +189,32 @@ impl State {
                     };
                 }
                 Op::MemoCheck { check, slot, t, f } => {
-                    let s = slot as usize;
-                    let v = if self.node_epoch[s] == self.epoch {
-                        stats.memo_hits += 1;
-                        self.node_val[s]
-                    } else {
-                        stats.nodes_evaluated += 1;
-                        let v = self.compiled_check(prog, ev, &code.checks[check as usize]);
-                        self.node_epoch[s] = self.epoch;
-                        self.node_val[s] = v;
-                        v
+                    let v = match self.memo(slot) {
+                        Some(v) => {
+                            hits += 1;
+                            v
+                        }
+                        None => {
+                            checks += 1;
+                            let v = self.compiled_check(prog, ev, &code.checks[check as usize]);
+                            self.set_memo(slot, v);
+                            v
+                        }
                     };
                     pc = if v { t } else { f };
                 }
-                Op::Call { slot, body, t, f } => {
-                    let s = slot as usize;
-                    if self.node_epoch[s] == self.epoch {
-                        stats.memo_hits += 1;
-                        pc = if self.node_val[s] { t } else { f };
-                    } else {
+                Op::Call { slot, body, t, f } => match self.memo(slot) {
+                    Some(v) => {
+                        hits += 1;
+                        pc = if v { t } else { f };
+                    }
+                    None => {
                         self.calls.push((t, f));
                         pc = body;
                     }
-                }
+                },
                 Op::Ret { slot, val } => {
-                    let s = slot as usize;
-                    self.node_epoch[s] = self.epoch;
-                    self.node_val[s] = val;
+                    self.set_memo(slot, val);
                     let (t, f) = self.calls.pop().unwrap_or((ACCEPT, REJECT));
                     pc = if val { t } else { f };
                 }
@@ -219,9 +222,24 @@ impl State {
                     matched.push(rule as usize);
                     pc = next;
                 }
-                Op::Done(v) => return v,
+                Op::Done(v) => break v,
             }
-        }
+        };
+        stats.nodes_evaluated += checks;
+        stats.memo_hits += hits;
+        done
+    }
+
+    /// The memoized value of memo slot `slot` for the current event.
+    #[inline(always)]
+    fn memo(&self, slot: u32) -> Option<bool> {
+        let m = self.node_memo[slot as usize];
+        (m >> 1 == self.epoch).then_some(m & 1 == 1)
+    }
+
+    #[inline(always)]
+    fn set_memo(&mut self, slot: u32, v: bool) {
+        self.node_memo[slot as usize] = self.epoch << 1 | u32::from(v);
     }
 
     /// One check of the compiled code: its [`Test`] on each extracted value, or the generic
@@ -257,9 +275,14 @@ impl State {
         id: ExprId,
     ) -> bool {
         let slot = prog.memo_slot[id.0 as usize];
-        if slot != u32::MAX && self.node_epoch[slot as usize] == self.epoch {
+        let memo = if slot == u32::MAX {
+            None
+        } else {
+            self.memo(slot)
+        };
+        if let Some(v) = memo {
             stats.memo_hits += 1;
-            return self.node_val[slot as usize];
+            return v;
         }
         stats.nodes_evaluated += 1;
         let v = match &prog.nodes[id.0 as usize] {
@@ -270,8 +293,7 @@ impl State {
             Node::Check(c) => self.check(prog, ev, c),
         };
         if slot != u32::MAX {
-            self.node_epoch[slot as usize] = self.epoch;
-            self.node_val[slot as usize] = v;
+            self.set_memo(slot, v);
         }
         v
     }
