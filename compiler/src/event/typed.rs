@@ -81,6 +81,7 @@ impl TypedEvent {
     }
 
     /// The position of the entry stored for `field` (same schema index and text).
+    #[inline]
     fn entry(&self, field: &FieldRef) -> Option<usize> {
         let start = *self.first.get(field.index)? as usize;
         let entries = self.entries.get(start..)?;
@@ -127,6 +128,7 @@ impl Event for TypedEvent {
         self.fixture.time_ns
     }
 
+    #[inline]
     fn stored_at(&self, field: &FieldRef) -> StoredAt {
         match self.entry(field) {
             Some(at) => {
@@ -145,6 +147,7 @@ impl Event for TypedEvent {
         }
     }
 
+    #[inline]
     fn stored_values(&self, at: u32) -> &[Val] {
         self.entries
             .get(at as usize)

@@ -244,7 +244,7 @@ impl State {
 
     /// One check of the compiled code: its [`Test`] on each extracted value, or the generic
     /// check.
-    #[inline]
+    #[inline(always)]
     fn compiled_check<E: Event + ?Sized>(&mut self, prog: &Program, ev: &E, c: &CheckCode) -> bool {
         let node = || match &prog.nodes[c.node.0 as usize] {
             Node::Check(check) => Some(check),
