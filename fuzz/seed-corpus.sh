@@ -8,7 +8,8 @@ root=..
 files=("$root"/rules/*.yaml "$root"/testdata/diagnostics/*.yaml)
 shared="$root/../shared/corpus/rules"
 if [ -d "$shared" ]; then files+=("$shared"/*.yaml); fi
-mkdir -p corpus/rules_loader corpus/yaml corpus/condition_parser corpus/jit_differential corpus/bundle_reader
+mkdir -p corpus/rules_loader corpus/yaml corpus/condition_parser corpus/jit_differential \
+    corpus/interp_differential corpus/bundle_reader
 for f in "${files[@]}"; do
     name="$(basename "$(dirname "$f")")_$(basename "$f")"
     cp "$f" "corpus/rules_loader/$name"
@@ -48,8 +49,15 @@ PY
 else
     echo "python3 with PyYAML not found: condition_parser starts without seeds" >&2
 fi
-# The JIT differential target starts from the same conditions.
+# The JIT differential target starts from the same conditions; the interpreter one from
+# groups of four of them (one rule per line, so rules share leading conjuncts).
 cp corpus/condition_parser/* corpus/jit_differential/ 2>/dev/null || true
+ls corpus/condition_parser 2>/dev/null | paste -d' ' - - - - | while read -r a b c d; do
+    for f in $a $b $c $d; do
+        tr '\n' ' ' < "corpus/condition_parser/$f"
+        echo
+    done > "corpus/interp_differential/$a"
+done
 # bundle_reader: a bundle of the bundled ruleset (needs a built CLI).
 cli="$root/target/debug/falco-rulec"
 if [ -x "$cli" ]; then

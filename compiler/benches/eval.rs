@@ -7,7 +7,8 @@
 //!   typed once, like runtime events); `eval/falco_rules_text/interp` is the same on the
 //!   untyped fixtures, which parse every value from text on each extraction.
 //!
-//! Each prints the per-event statistics (rules and IR nodes evaluated, matches) before timing.
+//! Each prints the per-event statistics (rules visited, checks evaluated, memo hits, matches)
+//! before timing.
 //! Skips with a printed reason when the corpus is absent (RULEC_CORPUS_DIR or
 //! ../../shared/corpus/rules).
 
@@ -76,7 +77,7 @@ fn bench_program<E: Event>(
     let s = it.stats;
     let per = |n: u64| n as f64 / s.events as f64;
     eprintln!(
-        "{name}: {} rules, {} nodes ({} memo slots), {} events: {:.1} rules evaluated/event, {:.1} nodes evaluated/event, {:.1} memo hits/event, {} matches",
+        "{name}: {} rules, {} nodes ({} memo slots), {} events: {:.1} rules visited/event, {:.1} checks evaluated/event, {:.1} memo hits/event, {} matches",
         prog.rules.len(),
         prog.node_count(),
         prog.memo_slots,

@@ -187,7 +187,9 @@ fn split_arg(text: &str) -> (&str, Option<&str>) {
 pub trait Event {
     /// The event source (`syscall`, `k8s_audit` ...).
     fn source(&self) -> &str;
-    /// The event type name for syscall events (`openat`); `None` for plugin events.
+    /// The event type name for syscall events (`openat`); `None` for plugin events. It must
+    /// be the value of the event's `evt.type` field: evaluators pick the rules of this type and
+    /// decide their `evt.type` checks from it ([`crate::interp::code`]).
     fn evt_type(&self) -> Option<&str>;
     /// Extracts a field; `None` when the field is missing for this event.
     fn extract(&self, field: &FieldRef) -> Option<Values>;

@@ -14,15 +14,19 @@
 //! stack of targets). A shared node that is a single check is an [`Op::MemoCheck`], which
 //! memoizes its result without a call.
 //!
-//! Checks carry their [`NativeForm`] when they have one, so the common comparisons test the
-//! extracted values directly instead of going through the generic operator code.
+//! Rules are compiled once for any event ([`Code::rule_entry`]) and, chained into one
+//! sequence per event type, once for each event type with `evt.type` checks decided at
+//! compile time ([`Code::by_type`], [`RuleList`]). Checks carry a [`Test`] derived from their
+//! [`NativeForm`] when they have one, so the common comparisons test the extracted values
+//! directly instead of going through the generic operator code. Design notes:
+//! docs/interpreter.md.
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use memchr::memmem::Finder;
 
 use crate::condition::ast::OpKind;
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
-
 use crate::event::{FxHasher, Val};
 use crate::lower::{Check, ExprId, Node, OperandId, OperandIr, Program};
 
@@ -179,7 +183,7 @@ impl Test {
 
     /// The check's result on the one-value LHS `[v]`, or `None` when `v` is not of the kind
     /// the test handles, or the test is [`Test::Generic`] (the caller then uses the operator
-    /// code). Agrees with [`NativeForm::test`].
+    /// code).
     #[inline(always)]
     pub fn test(&self, v: &Val) -> Option<bool> {
         Some(match (self, v) {

@@ -1,10 +1,11 @@
 //! Specialised forms of common checks ([`NativeForm`]): a scalar field against literal
 //! constants, with the operator's semantics reduced to one comparison of machine values.
 //!
-//! Both fast evaluators use them: the interpreter's compiled code ([`super::code`]) tests each
-//! extracted value with [`NativeForm::test`], and the runtime's JIT emits machine code for
-//! them. A value of another kind than the form expects (rare: the lowering parses literals for
-//! the field's type) goes to the shared operator code, so a form never changes a result.
+//! Both fast evaluators use them: the interpreter's compiled code tests each extracted value
+//! with the flat [`super::code::Test`] made from a form, and the runtime's JIT emits machine
+//! code for them. A value of another kind than the form expects (rare: the lowering parses
+//! literals for the field's type) goes to the shared operator code, so a form never changes a
+//! result.
 
 use std::collections::HashSet;
 use std::hash::BuildHasherDefault;
@@ -13,7 +14,7 @@ use crate::condition::ast::OpKind;
 use crate::event::{FxHasher, Val};
 use crate::lower::{Check, RhsIr};
 
-use super::ops::{cstr, find_bytes, icontains};
+use super::ops::cstr;
 
 /// Longest integer `in` list kept as a list of inline comparisons (longer ones stay sets).
 pub const MAX_INLINE_SET: usize = 16;
@@ -69,9 +70,9 @@ pub enum NativeForm {
     },
 }
 
-/// The native form of a check on a scalar field, if it has one. For every value `v` of the
-/// expected kind, [`NativeForm::test`] equals the operator code's result on the one-value
-/// LHS `[v]` (`rulec::interp::ops::eval_check`).
+/// The native form of a check on a scalar field, if it has one. On a value of the kind the
+/// form names, its comparison equals the operator code's result on that one value
+/// ([`super::ops::eval_check`]).
 pub fn native_form(c: &Check) -> Option<NativeForm> {
     if c.lhs_ty.is_list || c.modifier.is_some() {
         return None;
@@ -168,82 +169,4 @@ fn set_form(op: OpKind, items: &[&Val]) -> Option<NativeForm> {
         };
     }
     Some(NativeForm::StrSet(out))
-}
-
-fn int_cmp<T: Ord>(op: OpKind, a: T, b: T) -> bool {
-    match op {
-        OpKind::Eq => a == b,
-        OpKind::Ne => a != b,
-        OpKind::Lt => a < b,
-        OpKind::Le => a <= b,
-        OpKind::Gt => a > b,
-        OpKind::Ge => a >= b,
-        _ => false,
-    }
-}
-
-impl NativeForm {
-    /// The check's result on the one-value LHS `[v]`, or `None` when `v` is not of the kind
-    /// the form handles (the caller then uses the operator code).
-    #[inline]
-    pub fn test(&self, v: &Val) -> Option<bool> {
-        Some(match (self, v) {
-            (NativeForm::Exists, _) => true,
-            (NativeForm::Str { negate, bytes }, Val::Str(s)) => {
-                (s.as_bytes() == bytes.as_slice()) != *negate
-            }
-            (NativeForm::StrSet(set), Val::Str(s)) => set.contains(s.as_bytes()),
-            // `bytes` holds no NUL, so a prefix of the whole value is a prefix of the part
-            // before its first NUL.
-            (
-                NativeForm::StrOp {
-                    op: OpKind::StartsWith,
-                    bytes,
-                },
-                Val::Str(s),
-            ) => s.as_bytes().starts_with(bytes),
-            (NativeForm::StrOp { op, bytes }, Val::Str(s)) => {
-                let a = cstr(s.as_bytes());
-                match op {
-                    OpKind::EndsWith => a.ends_with(bytes),
-                    OpKind::Contains => find_bytes(a, bytes),
-                    _ => icontains(a, bytes),
-                }
-            }
-            (
-                NativeForm::Int {
-                    op,
-                    value,
-                    signed: false,
-                },
-                Val::U64(x),
-            ) => int_cmp(*op, *x, *value),
-            (
-                NativeForm::Int {
-                    op,
-                    value,
-                    signed: true,
-                },
-                Val::I64(x),
-            ) => int_cmp(*op, *x, *value as i64),
-            (
-                NativeForm::IntIn {
-                    values,
-                    signed: false,
-                },
-                Val::U64(x),
-            ) => values.contains(x),
-            (
-                NativeForm::IntIn {
-                    values,
-                    signed: true,
-                },
-                Val::I64(x),
-            ) => values.contains(&(*x as u64)),
-            (NativeForm::Bool { op, value }, Val::Bool(b)) => {
-                (u64::from(*b) == *value) != (*op == OpKind::Ne)
-            }
-            _ => return None,
-        })
-    }
 }

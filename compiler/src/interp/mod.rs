@@ -22,11 +22,13 @@ use ops::RhsRef;
 pub struct Stats {
     /// Events evaluated.
     pub events: u64,
-    /// Rule conditions evaluated.
+    /// Rules visited (the rules of each event's type; a rule trie may decide several with
+    /// one check).
     pub rules_evaluated: u64,
     /// Rules that matched.
     pub matches: u64,
-    /// Boolean nodes evaluated (memo hits excluded).
+    /// Checks evaluated by the compiled code (tree nodes when walking with
+    /// [`Interpreter::eval`]); memo hits excluded.
     pub nodes_evaluated: u64,
     /// Shared-node memo hits.
     pub memo_hits: u64,
