@@ -6,36 +6,18 @@
 //! must match exactly the rules whose types admit the event and whose condition the AST
 //! evaluator finds true, in rule order.
 use libfuzzer_sys::fuzz_target;
+
+#[path = "common/mod.rs"]
+mod common;
+use common::events;
+
 use rulec::condition::{parse, ParseOptions};
-use rulec::event::{FieldMapEvent, FixtureValue};
+use rulec::event::FixtureValue;
 use rulec::interp::{ast_eval, Interpreter};
 use rulec::lower::lower_conditions;
 use rulec::schema::Registry;
 use rulec::span::FileId;
 use rulec::typeck::check_condition;
-
-fn events() -> Vec<FieldMapEvent> {
-    let base = [
-        ("evt.type", "openat"),
-        ("proc.name", "bash"),
-        ("proc.pname", "sshd"),
-        ("fd.name", "/etc/shadow"),
-        ("proc.pid", "42"),
-        ("user.uid", "0"),
-        ("evt.rawres", "-2"),
-        ("evt.failed", "true"),
-        ("fd.cip", "10.0.0.1"),
-        ("evt.buffer", "ab"),
-    ];
-    let mut a = FieldMapEvent::syscall(base);
-    a.fields.insert(
-        "proc.aname".into(),
-        FixtureValue::Many(vec!["sshd".into(), "systemd".into()]),
-    );
-    let b = FieldMapEvent::syscall([("evt.type", "execve"), ("proc.name", "/a\0b"), ("fd.name", "")]);
-    let c = FieldMapEvent::syscall([("evt.type", "connect"), ("fd.cip", "::1"), ("proc.name", "nc")]);
-    vec![a, b, c, FieldMapEvent::syscall([])]
-}
 
 fn types(i: usize) -> Option<Vec<String>> {
     match i % 3 {
