@@ -316,10 +316,28 @@ impl Code {
         let mut types: Vec<&String> = prog.by_type.keys().collect();
         types.sort();
         let mut by_type = FxHashMap::default();
+        // Types with the same rules and the same outcome of every `evt.type` check get the
+        // same code: compiled once (falco_rules.yaml: many syscalls share their rules).
+        let mut compiled: FxHashMap<(Vec<u32>, Vec<bool>), RuleList> = FxHashMap::default();
         for t in types {
             b.evt_type = Some(Val::Str(t.clone()));
-            b.body_of.iter_mut().for_each(|e| *e = u32::MAX);
-            let list = b.chain(&prog.rules_for(Some(t)));
+            let rules = prog.rules_for(Some(t));
+            let outcomes: Vec<bool> = prog
+                .nodes
+                .iter()
+                .filter_map(|n| match n {
+                    Node::Check(c) => b.known(c),
+                    _ => None,
+                })
+                .collect();
+            let list = match compiled.entry((rules, outcomes)) {
+                std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    b.body_of.iter_mut().for_each(|x| *x = u32::MAX);
+                    let list = b.chain(&e.key().0);
+                    *e.insert(list)
+                }
+            };
             by_type.insert(t.clone(), list);
         }
         Code {

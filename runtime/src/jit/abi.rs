@@ -8,22 +8,25 @@
 //!   describes the extraction in a form native code can test without calling back:
 //!   `kind` (see the `KIND_*` constants) and, for single scalar values, `num` (integers and
 //!   booleans) or `ptr`/`len` (strings).
-//! * [`Ctx::memo`]: one byte per shared node ([`rulec::lower::Program::memo_slot`]): 0 = not
-//!   evaluated for this event, 1 = false, 2 = true. The evaluator zeroes it per event.
-//! * [`Ctx::out`]: where a group function writes the indices of the matching rules.
+//! * [`Ctx::memo`]: one byte per memo slot of a shared node
+//!   ([`rulec::lower::Program::memo_slot`]): 0 = not evaluated for this event, 1 = false,
+//!   2 = true. The evaluator zeroes them per event.
+//! * [`Ctx::out`]: where a rule-list function writes the indices of the matching rules.
 //! * [`Ctx::env`]: the Rust side ([`Env`]: program, event, fallback interpreter), opaque to
 //!   native code and used by the helpers.
 //!
-//! Helpers are `extern "C"` functions called through their address ([`Helpers`]). All take the
-//! context first and return `u8` booleans (0/1) or nothing:
+//! Helpers are `extern "C"` functions called through their address ([`Helpers`]). They take the
+//! context or the buffers they compare and return `u8` booleans (0/1) or nothing:
 //!
 //! | helper | signature | does |
 //! |---|---|---|
 //! | [`rt_fill`] | `(ctx, field: u32)` | extracts `field` for the current event into its slot |
 //! | [`rt_bytes_eq`] | `(a: ptr, b: ptr, len: u64) -> u8` | byte equality of two buffers |
+//! | [`rt_find`] | `(hay: ptr, len: u64, finder: ptr) -> u8` | `contains` with a prepared searcher |
+//! | [`rt_icontains`] | `(hay: ptr, len: u64, needle: ptr, len: u64) -> u8` | `icontains` |
+//! | [`rt_str_in`] | `(s: ptr, len: u64, set: ptr) -> u8` | membership in a string set |
 //! | [`rt_check`] | `(ctx, node: u32) -> u8` | a field check through the shared operator code |
 //! | [`rt_interp_node`] | `(ctx, node: u32) -> u8` | a node through the reference interpreter |
-//! | [`rt_interp_rule`] | `(ctx, rule: u32) -> u8` | a whole rule through the interpreter |
 //!
 //! Helpers never unwind into native code: a panic inside one aborts the process (Rust's
 //! `extern "C"` functions abort on unwinding), which is why they are written to never panic
@@ -31,6 +34,8 @@
 
 use std::ffi::c_void;
 use std::mem::offset_of;
+
+use memchr::memmem::Finder;
 
 use rulec::event::{Event, FieldRef, Stored, Val, Values};
 use rulec::interp::ops::{self, RhsRef};
@@ -96,7 +101,7 @@ impl Slot {
     }
 
     /// Fills the slot with `field` of `ev` for `epoch`; `need_clen`: compute `clen` (the field
-    /// is used by a native `startswith`/`endswith`/`contains`).
+    /// is used by a native `endswith`/`icontains`).
     pub fn fill(&mut self, epoch: u32, ev: &dyn Event, field: &FieldRef, need_clen: bool) {
         self.epoch = epoch;
         self.owned = None;
@@ -237,8 +242,8 @@ pub struct Helpers {
     pub fill: usize,
     /// [`rt_bytes_eq`].
     pub bytes_eq: usize,
-    /// [`rt_contains`].
-    pub contains: usize,
+    /// [`rt_find`].
+    pub find: usize,
     /// [`rt_icontains`].
     pub icontains: usize,
     /// [`rt_str_in`].
@@ -247,8 +252,6 @@ pub struct Helpers {
     pub check: usize,
     /// [`rt_interp_node`].
     pub interp_node: usize,
-    /// [`rt_interp_rule`].
-    pub interp_rule: usize,
 }
 
 impl Helpers {
@@ -257,12 +260,11 @@ impl Helpers {
         Helpers {
             fill: rt_fill as *const () as usize,
             bytes_eq: rt_bytes_eq as *const () as usize,
-            contains: rt_contains as *const () as usize,
+            find: rt_find as *const () as usize,
             icontains: rt_icontains as *const () as usize,
             str_in: rt_str_in as *const () as usize,
             check: rt_check as *const () as usize,
             interp_node: rt_interp_node as *const () as usize,
-            interp_rule: rt_interp_rule as *const () as usize,
         }
     }
 }
@@ -346,19 +348,23 @@ unsafe fn two_slices<'a>(
     }
 }
 
-/// `hay[..hay_len]` contains `needle[..needle_len]`.
+/// Whether `hay[..hay_len]` contains the needle of `finder` (which holds no NUL) before its
+/// first NUL.
 ///
 /// # Safety
-/// Both buffers must be valid for reads of their lengths (a string slot, a program constant).
-pub unsafe extern "C" fn rt_contains(
+/// `hay` must be valid for reads of `hay_len` bytes (a string slot) and `finder` must point
+/// to a live [`Finder`] (owned by the compiled program).
+pub unsafe extern "C" fn rt_find(
     hay: *const u8,
     hay_len: u64,
-    needle: *const u8,
-    needle_len: u64,
+    finder: *const Finder<'static>,
 ) -> u8 {
     // SAFETY: caller contract.
-    let (h, n) = unsafe { two_slices(hay, hay_len, needle, needle_len) };
-    u8::from(ops::find_bytes(h, n))
+    let (h, f) = unsafe { (std::slice::from_raw_parts(hay, hay_len as usize), &*finder) };
+    u8::from(
+        f.find(h)
+            .is_some_and(|p| memchr::memchr(0, &h[..p]).is_none()),
+    )
 }
 
 /// `hay[..hay_len]` contains `needle[..needle_len]`, ignoring ASCII case.
@@ -427,7 +433,7 @@ pub unsafe extern "C" fn rt_check(ctx: *mut Ctx, node: u32) -> u8 {
     u8::from(r)
 }
 
-/// Evaluates `node` with the reference interpreter (transformers, `val()`, deep trees).
+/// Evaluates `node` with the reference interpreter (transformers, `val()`).
 ///
 /// # Safety
 /// Called by native code with its context and a node index of its program.
@@ -440,21 +446,6 @@ pub unsafe extern "C" fn rt_interp_node(ctx: *mut Ctx, node: u32) -> u8 {
     start_interp(e);
     e.interp_calls += 1;
     u8::from(e.interp.eval(e.ev, rulec::lower::ExprId(node)))
-}
-
-/// Evaluates rule `rule` with the reference interpreter (rules the JIT did not compile).
-///
-/// # Safety
-/// Called by native code with its context and a rule index of its program.
-pub unsafe extern "C" fn rt_interp_rule(ctx: *mut Ctx, rule: u32) -> u8 {
-    // SAFETY: caller contract.
-    let e = unsafe { env(ctx) };
-    let Some(r) = e.prog.rules.get(rule as usize) else {
-        return 0;
-    };
-    start_interp(e);
-    e.interp_calls += 1;
-    u8::from(e.interp.eval(e.ev, r.root))
 }
 
 fn start_interp(e: &mut Env<'_, '_, '_>) {

@@ -2,7 +2,9 @@ use rulec::event::{FieldMapEvent, FixtureValue};
 use rulec::lower::{lower_conditions, Program};
 use rulec::schema::Registry;
 
-use super::translate::TierCounts;
+use rulec::interp::code::Code;
+
+use super::translate::{FnKind, TierCounts};
 use super::{JitEvaluator, JitProgram};
 use crate::engine::{Backend, Engine};
 
@@ -54,7 +56,7 @@ fn native_tiers_and_results() {
             interp: 0
         }
     );
-    assert_eq!(jit.stats.rules_native, 5);
+    assert_eq!((jit.stats.lists, jit.stats.lists_native), (1, 1));
     let events = [
         ev(&[
             ("evt.type", "openat"),
@@ -301,4 +303,185 @@ fn inline_byte_compares_agree_for_every_length() {
         results.iter().any(|r| r.len() > 3),
         "some events match several rules"
     );
+}
+
+#[test]
+fn shared_bodies_are_called_and_memoized() {
+    // `m1` is a shared `or` (a body with two `Ret`s), `m2` a shared `and` that calls `m1`
+    // inside its own body; both are used by several rules (as `or` operands, so that the
+    // `and` of `m2` is not flattened into a rule's conjuncts).
+    let m1 = "(proc.name = bash or proc.name = sh)";
+    let m2 = format!("({m1} and proc.pid > 10)");
+    let c0 = format!("fd.name = /etc/shadow or {m2}");
+    let c1 = format!("fd.name = /tmp/x or {m2}");
+    let c2 = format!("not {m1} and proc.pid = 1");
+    let c3 = format!("{m1} and user.uid = 0");
+    let prog = program(&[(&c0, None), (&c1, None), (&c2, None), (&c3, None)]);
+    let jit = JitProgram::compile(&prog).expect("compiles");
+    assert!(jit.stats.bodies >= 2, "{:?}", jit.stats);
+    assert_eq!(jit.stats.lists_interpreted, 0);
+    let events = [
+        ev(&[
+            ("proc.name", "sh"),
+            ("proc.pid", "11"),
+            ("fd.name", "/etc/shadow"),
+            ("user.uid", "0"),
+        ]),
+        ev(&[("proc.name", "sh"), ("proc.pid", "1"), ("user.uid", "0")]),
+        ev(&[
+            ("proc.name", "zsh"),
+            ("proc.pid", "1"),
+            ("fd.name", "/tmp/x"),
+        ]),
+        ev(&[("proc.name", "bash"), ("proc.pid", "12")]),
+        ev(&[]),
+    ];
+    assert_eq!(
+        both(&prog, &events),
+        vec![vec![0, 1, 3], vec![3], vec![1, 2], vec![0, 1], vec![]]
+    );
+}
+
+#[test]
+fn trie_matches_come_back_in_rule_order() {
+    // Rules 0 and 2 share their first conjunct, so the trie tests rule 2 before rule 1.
+    let prog = program(&[
+        ("proc.name = a and fd.name = x", None),
+        ("proc.pid = 1", None),
+        ("proc.name = a and fd.name exists", None),
+        ("proc.name = a", None),
+    ]);
+    let events = [
+        ev(&[("proc.name", "a"), ("fd.name", "x"), ("proc.pid", "1")]),
+        ev(&[("proc.name", "a"), ("fd.name", "y"), ("proc.pid", "1")]),
+        ev(&[("proc.name", "a"), ("proc.pid", "2")]),
+        ev(&[("proc.name", "b"), ("fd.name", "x"), ("proc.pid", "1")]),
+    ];
+    assert_eq!(
+        both(&prog, &events),
+        vec![vec![0, 1, 2, 3], vec![1, 2, 3], vec![3], vec![1]]
+    );
+}
+
+#[test]
+fn evt_type_checks_fold_in_typed_lists() {
+    let prog = program(&[
+        (
+            "(evt.type = open or evt.type = openat) and proc.name = a",
+            Some(&["open", "openat"]),
+        ),
+        (
+            "evt.type in (execve, open) and proc.name = a",
+            Some(&["execve", "open"]),
+        ),
+        ("evt.type != close and proc.name = a", None),
+        ("evt.type = close", None),
+    ]);
+    let jit = JitProgram::compile(&prog).expect("compiles");
+    // Three typed lists and the any-type list.
+    assert_eq!((jit.stats.lists, jit.stats.lists_native), (4, 4));
+    let events: Vec<_> = ["open", "openat", "execve", "close", "read"]
+        .iter()
+        .map(|t| ev(&[("evt.type", t), ("proc.name", "a")]))
+        .chain([ev(&[("proc.name", "a")])])
+        .collect();
+    assert_eq!(
+        both(&prog, &events),
+        vec![
+            vec![0, 1, 2],
+            vec![0, 2],
+            vec![1, 2],
+            vec![3],
+            vec![2],
+            vec![]
+        ]
+    );
+}
+
+#[test]
+fn typed_rules_alone_compile_no_evt_type_check() {
+    // Every rule is typed and the any-type list is empty: each `evt.type` check is decided
+    // at compile time in the list of its type, and only `proc.name = a` is compiled.
+    let prog = program(&[
+        ("evt.type = open and proc.name = a", Some(&["open"])),
+        ("evt.type = execve and proc.name = a", Some(&["execve"])),
+    ]);
+    let jit = JitProgram::compile(&prog).expect("compiles");
+    assert_eq!(
+        jit.stats.tiers,
+        TierCounts {
+            native: 1,
+            helper: 0,
+            interp: 0
+        }
+    );
+    let events = [
+        ev(&[("evt.type", "open"), ("proc.name", "a")]),
+        ev(&[("evt.type", "execve"), ("proc.name", "a")]),
+        ev(&[("evt.type", "execve"), ("proc.name", "b")]),
+    ];
+    assert_eq!(both(&prog, &events), vec![vec![0], vec![1], vec![]]);
+}
+
+/// A program whose lists call shared bodies, and events of each list.
+fn fallback_program() -> (Program, Vec<FieldMapEvent>) {
+    let m = "(proc.name = bash or proc.name = sh)";
+    let c0 = format!("{m} and fd.name = /etc/shadow");
+    let c1 = format!("{m} and proc.pid = 1");
+    let prog = program(&[(&c0, Some(&["open"])), (&c1, Some(&["execve"])), (m, None)]);
+    let events = ["open", "execve", "close"]
+        .iter()
+        .flat_map(|t| {
+            [
+                ev(&[
+                    ("evt.type", t),
+                    ("proc.name", "sh"),
+                    ("fd.name", "/etc/shadow"),
+                    ("proc.pid", "1"),
+                ]),
+                ev(&[("evt.type", t), ("proc.name", "zsh"), ("proc.pid", "1")]),
+            ]
+        })
+        .collect();
+    (prog, events)
+}
+
+#[test]
+fn lists_that_fail_to_compile_are_interpreted() {
+    let (prog, events) = fallback_program();
+    let want: Vec<Vec<u32>> = {
+        let mut it = Engine::new(Backend::Interpreter, &prog, None);
+        events
+            .iter()
+            .map(|e| it.matching_rules(e).to_vec())
+            .collect()
+    };
+    assert!(want.iter().any(|w| !w.is_empty()));
+    // Every body fails: every list calls one, so all are interpreted.
+    let no_bodies = JitProgram::compile_with(&prog, &|k, _| k == FnKind::Body).expect("compiles");
+    assert_eq!(no_bodies.stats.bodies, 0);
+    assert_eq!(
+        (
+            no_bodies.stats.lists_native,
+            no_bodies.stats.lists_interpreted
+        ),
+        (0, 3)
+    );
+    // Only the list of `open` fails.
+    let open = Code::new(&prog).by_type["open"].entry;
+    let one =
+        JitProgram::compile_with(&prog, &|k, e| k == FnKind::List && e == open).expect("compiles");
+    assert_eq!(
+        (one.stats.lists_native, one.stats.lists_interpreted),
+        (2, 1)
+    );
+    for jit in [&no_bodies, &one] {
+        let mut je = JitEvaluator::new(jit, &prog);
+        let got: Vec<Vec<u32>> = events
+            .iter()
+            .map(|e| je.matching_rules(e).to_vec())
+            .collect();
+        assert_eq!(got, want);
+        assert!(je.counters.interp_calls > 0);
+    }
 }

@@ -1,24 +1,40 @@
-//! Code generation of one function: a rule's condition ([`RuleTranslator`]) or an event-type
-//! group ([`translate_group`]). The [`super::JitModule`] owns the module, declares the functions
-//! and hands a [`FunctionBuilder`] to these.
+//! Code generation of one function of the interpreter's branch program
+//! ([`rulec::interp::code::Code`]): a rule list (every rule of an event type, as a trie over
+//! their leading conjuncts) or the body of a shared node. The [`super::JitModule`] owns the
+//! module, declares the functions and hands a [`FunctionBuilder`] to [`FnTranslator`].
 //!
-//! Booleans are `i8` values 0/1. `and`/`or` short-circuit through blocks; shared nodes check
-//! and fill their memo byte; checks are compiled at one of three tiers:
+//! Every instruction reachable from the function's entry ([`Region`]) becomes one block:
+//!
+//! * `Check` evaluates its check and branches to the blocks of its true and false targets;
+//! * `MemoCheck` does the same unless the check's memo byte already holds its result;
+//! * `Call` branches on the memo byte of a shared node, calling the node's body function on a
+//!   miss (which stores the byte at its `Ret`);
+//! * `Matched` appends the rule to `ctx.out` and jumps on, `Done` returns the number of
+//!   matches (rule lists); `Ret` stores the memo byte and returns the value (bodies).
+//!
+//! Booleans are `i8` values 0/1. Checks are compiled at one of three tiers:
 //!
 //! * **native**: `exists`, integer and boolean comparisons against one constant, string
-//!   `=`/`!=` against one constant. The code reads the field slot directly (filling it through
-//!   [`super::abi::rt_fill`] when stale) and falls back to the helper when the slot holds
-//!   something else than the one value of the expected kind;
+//!   `=`/`!=` against one constant, string operators and short `in` lists. The code reads the
+//!   field slot directly (filling it through [`super::abi::rt_fill`] when stale) and falls back
+//!   to the helper when the slot holds something else than the one value of the expected kind;
 //! * **helper**: every other check on a field ([`super::abi::rt_check`]);
-//! * **interpreter**: checks on transformers or `val()`, and subtrees deeper than
-//!   [`MAX_DEPTH`] ([`super::abi::rt_interp_node`]).
+//! * **interpreter**: checks on transformers or `val()` ([`super::abi::rt_interp_node`]).
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{types, AbiParam, InstBuilder, MemFlagsData, Signature, Value};
+use cranelift_codegen::ir::{
+    types, AbiParam, Block, FuncRef, InstBuilder, MemFlagsData, Signature, Value,
+};
 use cranelift_codegen::isa::CallConv;
-use cranelift_frontend::FunctionBuilder;
+use cranelift_frontend::{FunctionBuilder, Variable};
+use memchr::memmem::Finder;
 
 use rulec::condition::ast::OpKind;
+use rulec::event::FxHasher;
+use rulec::interp::code::{Code, Op};
 use rulec::interp::form::{native_form, ByteSet, NativeForm};
 use rulec::lower::{Check, ExprId, Node, OperandIr, Program, RhsIr};
 
@@ -26,26 +42,40 @@ use super::abi::{
     CtxLayout, Helpers, SlotLayout, KIND_BOOL, KIND_I64, KIND_MISSING, KIND_STR, KIND_U64,
 };
 
-/// Nesting depth above which a subtree goes to the interpreter (bounds codegen recursion).
-pub const MAX_DEPTH: usize = 200;
+/// A hash map with the Fx hasher.
+pub type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
-/// Static counts of how checks were compiled.
+/// How one check is compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    /// Native code on the field slot.
+    Native,
+    /// A call of the check helper.
+    Helper,
+    /// A call of the interpreter.
+    Interp,
+}
+
+/// Static counts of how the checks of the code ([`Code::checks`]) were compiled, each check
+/// counted once however many functions test it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TierCounts {
     /// Checks compiled to native code.
     pub native: usize,
     /// Checks compiled to a call of the check helper.
     pub helper: usize,
-    /// Checks or subtrees evaluated by the interpreter.
+    /// Checks evaluated by the interpreter.
     pub interp: usize,
 }
 
 impl TierCounts {
-    /// Adds `o`.
-    pub fn add(&mut self, o: TierCounts) {
-        self.native += o.native;
-        self.helper += o.helper;
-        self.interp += o.interp;
+    /// Counts one check of tier `t`.
+    pub fn count(&mut self, t: Tier) {
+        match t {
+            Tier::Native => self.native += 1,
+            Tier::Helper => self.helper += 1,
+            Tier::Interp => self.interp += 1,
+        }
     }
 }
 
@@ -81,6 +111,8 @@ pub struct Consts {
     pub bytes: Vec<Box<[u8]>>,
     /// Byte-string sets.
     pub sets: Vec<Box<ByteSet>>,
+    /// Prepared substring searchers.
+    pub finders: Vec<Box<Finder<'static>>>,
 }
 
 impl Consts {
@@ -88,15 +120,101 @@ impl Consts {
     pub fn append(&mut self, o: &mut Consts) {
         self.bytes.append(&mut o.bytes);
         self.sets.append(&mut o.sets);
+        self.finders.append(&mut o.finders);
     }
 }
 
-/// Translates one rule condition into the body of a function `fn(ctx) -> i8`.
-pub struct RuleTranslator<'a, 'b> {
+/// The two kinds of functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FnKind {
+    /// A rule list, `fn(ctx) -> i32`: runs from the list's entry to `Done`, appending the
+    /// matching rules to `ctx.out`, and returns how many matched.
+    List,
+    /// A shared node's body, `fn(ctx) -> i8`: runs from the body's first instruction to a
+    /// `Ret`, which stores the node's memo byte, and returns the node's value.
+    Body,
+}
+
+impl FnKind {
+    /// The function signature.
+    pub fn sig(self, call_conv: CallConv) -> Signature {
+        let ret = match self {
+            FnKind::List => types::I32,
+            FnKind::Body => types::I8,
+        };
+        sig(call_conv, &[PTR], Some(ret))
+    }
+}
+
+/// The instructions of one function: those reachable from its entry without entering the
+/// bodies it calls.
+#[derive(Debug, Clone, Default)]
+pub struct Region {
+    /// The instructions, entry first (depth first, false targets before true targets).
+    pub ops: Vec<u32>,
+    /// The bodies it calls (first instructions, each once).
+    pub calls: Vec<u32>,
+    /// Its `Matched` instructions: a bound on the matches of one run.
+    pub matched: usize,
+}
+
+impl Region {
+    /// The region of a function of kind `kind` starting at `entry`, checked for what the
+    /// native code relies on: every target lies before its instruction (the code is acyclic,
+    /// so one run passes each `Matched` at most once), memo slots and rules are in range of the
+    /// program's arrays, and the function only ends the way its kind does (`Done` and
+    /// `Matched` in lists, `Ret` in bodies). `Err` names the violation.
+    pub fn new(code: &Code, prog: &Program, entry: u32, kind: FnKind) -> Result<Region, String> {
+        let mut r = Region::default();
+        let mut seen: FxHashMap<u32, ()> = FxHashMap::default();
+        let mut calls: FxHashMap<u32, ()> = FxHashMap::default();
+        let mut stack = vec![entry];
+        let slot_ok = |s: u32| (s as usize) < prog.memo_slots;
+        while let Some(pc) = stack.pop() {
+            if seen.insert(pc, ()).is_some() {
+                continue;
+            }
+            let Some(&op) = code.ops.get(pc as usize) else {
+                return Err(format!("instruction {pc} out of range"));
+            };
+            r.ops.push(pc);
+            let next: &[u32] = match op {
+                Op::Done(_) if kind == FnKind::List => &[],
+                Op::Check { t, f, .. } => &[t, f],
+                Op::MemoCheck { slot, t, f, .. } if slot_ok(slot) => &[t, f],
+                Op::Call { slot, body, t, f } if slot_ok(slot) && body < pc => {
+                    if calls.insert(body, ()).is_none() {
+                        r.calls.push(body);
+                    }
+                    &[t, f]
+                }
+                Op::Ret { slot, .. } if kind == FnKind::Body && slot_ok(slot) => &[],
+                Op::Matched { rule, next }
+                    if kind == FnKind::List && (rule as usize) < prog.rules.len() =>
+                {
+                    r.matched += 1;
+                    &[next]
+                }
+                _ => return Err(format!("unexpected {op:?} at {pc} in a {kind:?} function")),
+            };
+            if next.iter().any(|&n| n >= pc) {
+                return Err(format!("{op:?} at {pc} jumps forward"));
+            }
+            // Popped last-in first-out: the false target (the next rule, usually) comes first.
+            stack.extend(next.iter().copied());
+        }
+        Ok(r)
+    }
+}
+
+/// Translates one function of the branch program ([`FnTranslator::function`]).
+pub struct FnTranslator<'a, 'b> {
     /// The function under construction.
     pub b: &'a mut FunctionBuilder<'b>,
     /// The program.
     pub prog: &'a Program,
+    /// Its compiled code.
+    pub code: &'a Code,
     /// Helper addresses.
     pub helpers: Helpers,
     /// Calling convention of helpers.
@@ -105,100 +223,120 @@ pub struct RuleTranslator<'a, 'b> {
     pub ctx: Value,
     /// Constants referenced by the code (owned by the caller afterwards).
     pub consts: &'a mut Consts,
-    /// Per field: set when a native `startswith`/`endswith`/`contains`/`icontains` reads it
+    /// Per field: set when a native `endswith`/`icontains` reads it
     /// (its slot then needs the NUL-cut length, `Slot::clen`).
     pub need_clen: &'a mut [bool],
-    /// Tier counts.
-    pub tiers: TierCounts,
+    /// The checks compiled (indices into [`Code::checks`]) and their tiers.
+    pub tiers: Vec<(u32, Tier)>,
 }
 
-impl RuleTranslator<'_, '_> {
-    /// Emits the evaluation of `id`, returning an `i8` 0/1.
-    pub fn expr(&mut self, id: ExprId, depth: usize) -> Value {
-        let slot = self
-            .prog
-            .memo_slot
-            .get(id.0 as usize)
-            .copied()
-            .unwrap_or(u32::MAX);
-        if slot == u32::MAX {
-            return self.expr_uncached(id, depth);
+impl FnTranslator<'_, '_> {
+    /// Emits the function of kind `kind` for `region` (see [`Region::new`]), after the entry
+    /// block; `bodies` holds the functions of the bodies the region calls.
+    pub fn function(&mut self, kind: FnKind, region: &Region, bodies: &FxHashMap<u32, FuncRef>) {
+        let blocks: FxHashMap<u32, Block> = region
+            .ops
+            .iter()
+            .map(|&pc| (pc, self.b.create_block()))
+            .collect();
+        let block = |pc: u32| blocks[&pc];
+        // The number of matches so far (rule lists).
+        let count = self.b.declare_var(types::I32);
+        if kind == FnKind::List {
+            let zero = self.b.ins().iconst(types::I32, 0);
+            self.b.def_var(count, zero);
         }
-        // Memoized: 0 = unknown, 1 = false, 2 = true.
-        let memo = self
-            .b
-            .ins()
-            .load(PTR, MemFlagsData::trusted(), self.ctx, CtxLayout::MEMO);
-        let m = self
-            .b
-            .ins()
-            .load(types::I8, MemFlagsData::trusted(), memo, slot as i32);
-        let compute = self.b.create_block();
-        let done = self.b.create_block();
-        let res = self.b.append_block_param(done, types::I8);
-        let known = self.b.ins().icmp_imm_s(IntCC::Equal, m, 2);
-        self.b.ins().brif(m, done, &[known.into()], compute, &[]);
-        self.b.switch_to_block(compute);
-        self.b.seal_block(compute);
-        let v = self.expr_uncached(id, depth);
+        if let Some(&entry) = region.ops.first() {
+            self.b.ins().jump(block(entry), &[]);
+        }
+        for &pc in &region.ops {
+            self.b.switch_to_block(block(pc));
+            match self.code.ops[pc as usize] {
+                Op::Done(_) => {
+                    let n = self.b.use_var(count);
+                    self.b.ins().return_(&[n]);
+                }
+                Op::Check { check, t, f } => {
+                    let v = self.check_code(check);
+                    self.b.ins().brif(v, block(t), &[], block(f), &[]);
+                }
+                Op::MemoCheck { check, slot, t, f } => {
+                    let miss = self.memo_branch(slot, block(t), block(f));
+                    self.b.switch_to_block(miss);
+                    self.b.seal_block(miss);
+                    let v = self.check_code(check);
+                    self.store_memo(slot, v);
+                    self.b.ins().brif(v, block(t), &[], block(f), &[]);
+                }
+                Op::Call { slot, body, t, f } => {
+                    let miss = self.memo_branch(slot, block(t), block(f));
+                    self.b.switch_to_block(miss);
+                    self.b.seal_block(miss);
+                    let call = self.b.ins().call(bodies[&body], &[self.ctx]);
+                    let v = self.b.inst_results(call)[0];
+                    self.b.ins().brif(v, block(t), &[], block(f), &[]);
+                }
+                Op::Ret { slot, val } => {
+                    let v = self.b.ins().iconst(types::I8, i64::from(val));
+                    self.store_memo(slot, v);
+                    self.b.ins().return_(&[v]);
+                }
+                Op::Matched { rule, next } => self.matched(count, rule, block(next)),
+            }
+        }
+        self.b.seal_all_blocks();
+    }
+
+    /// Appends `rule` to `ctx.out` and jumps to `next`.
+    fn matched(&mut self, count: Variable, rule: u32, next: Block) {
+        let n = self.b.use_var(count);
+        let out = self.load(PTR, self.ctx, CtxLayout::OUT);
+        let off = self.b.ins().uextend(types::I64, n);
+        let off = self.b.ins().ishl_imm_s(off, 2);
+        let addr = self.b.ins().iadd(out, off);
+        let i = self.b.ins().iconst(types::I32, i64::from(rule));
+        self.b.ins().store(MemFlagsData::trusted(), i, addr, 0);
+        let n1 = self.b.ins().iadd_imm_s(n, 1);
+        self.b.def_var(count, n1);
+        self.b.ins().jump(next, &[]);
+    }
+
+    /// Branches on memo byte `slot` (0 = unknown, 1 = false, 2 = true): to `t` or `f` when
+    /// known; returns the (unsealed, not current) block of the miss.
+    fn memo_branch(&mut self, slot: u32, t: Block, f: Block) -> Block {
+        let memo = self.load(PTR, self.ctx, CtxLayout::MEMO);
+        let m = self.load(types::I8, memo, slot as i32);
+        let known = self.b.create_block();
+        let miss = self.b.create_block();
+        self.b.ins().brif(m, known, &[], miss, &[]);
+        self.b.switch_to_block(known);
+        self.b.seal_block(known);
+        let is_true = self.b.ins().icmp_imm_s(IntCC::Equal, m, 2);
+        self.b.ins().brif(is_true, t, &[], f, &[]);
+        miss
+    }
+
+    /// Stores the `i8` 0/1 `v` into memo byte `slot`.
+    fn store_memo(&mut self, slot: u32, v: Value) {
         let enc = self.b.ins().iadd_imm_s(v, 1);
-        let memo = self
-            .b
-            .ins()
-            .load(PTR, MemFlagsData::trusted(), self.ctx, CtxLayout::MEMO);
+        let memo = self.load(PTR, self.ctx, CtxLayout::MEMO);
         self.b
             .ins()
             .store(MemFlagsData::trusted(), enc, memo, slot as i32);
-        self.b.ins().jump(done, &[v.into()]);
-        self.b.switch_to_block(done);
-        self.b.seal_block(done);
-        res
     }
 
-    fn expr_uncached(&mut self, id: ExprId, depth: usize) -> Value {
-        let Some(node) = self.prog.nodes.get(id.0 as usize) else {
+    /// Emits check `check` of the code, returning an `i8` 0/1 (false when it is not a check
+    /// node, as in the interpreter).
+    fn check_code(&mut self, check: u32) -> Value {
+        let node = self.code.checks.get(check as usize).map(|c| c.node);
+        let Some((id, Node::Check(c))) =
+            node.and_then(|id| Some((id, self.prog.nodes.get(id.0 as usize)?)))
+        else {
             return self.b.ins().iconst(types::I8, 0);
         };
-        if depth > MAX_DEPTH {
-            self.tiers.interp += 1;
-            return self.interp_node(id);
-        }
-        match node {
-            Node::Const(v) => self.b.ins().iconst(types::I8, i64::from(*v)),
-            Node::Not(c) => {
-                let v = self.expr(*c, depth + 1);
-                self.b.ins().bxor_imm_s(v, 1)
-            }
-            Node::And(kids) => self.junction(kids, true, depth),
-            Node::Or(kids) => self.junction(kids, false, depth),
-            Node::Check(c) => self.check(id, c),
-        }
-    }
-
-    /// `and` (`is_and`) or `or` of `kids`, short-circuit left to right.
-    fn junction(&mut self, kids: &[ExprId], is_and: bool, depth: usize) -> Value {
-        let Some((last, init)) = kids.split_last() else {
-            return self.b.ins().iconst(types::I8, i64::from(is_and));
-        };
-        let done = self.b.create_block();
-        let res = self.b.append_block_param(done, types::I8);
-        for &k in init {
-            let v = self.expr(k, depth + 1);
-            let next = self.b.create_block();
-            let short = self.b.ins().iconst(types::I8, i64::from(!is_and));
-            if is_and {
-                self.b.ins().brif(v, next, &[], done, &[short.into()]);
-            } else {
-                self.b.ins().brif(v, done, &[short.into()], next, &[]);
-            }
-            self.b.switch_to_block(next);
-            self.b.seal_block(next);
-        }
-        let v = self.expr(*last, depth + 1);
-        self.b.ins().jump(done, &[v.into()]);
-        self.b.switch_to_block(done);
-        self.b.seal_block(done);
-        res
+        let (v, tier) = self.check(id, c);
+        self.tiers.push((check, tier));
+        v
     }
 
     fn interp_node(&mut self, id: ExprId) -> Value {
@@ -227,25 +365,25 @@ impl RuleTranslator<'_, '_> {
         .unwrap_or_else(|| self.b.ins().iconst(types::I8, 0))
     }
 
-    fn check(&mut self, id: ExprId, c: &Check) -> Value {
+    /// A check and its tier.
+    fn check(&mut self, id: ExprId, c: &Check) -> (Value, Tier) {
         let field = match self.prog.operands.get(c.lhs.0 as usize) {
             Some(OperandIr::Field(f)) => *f,
-            _ => {
-                self.tiers.interp += 1;
-                return self.interp_node(id);
-            }
+            _ => return (self.interp_node(id), Tier::Interp),
         };
         if matches!(c.rhs, RhsIr::Operand(_)) {
-            self.tiers.interp += 1;
-            return self.interp_node(id);
+            return (self.interp_node(id), Tier::Interp);
         }
         let Some(native) = native_form(c) else {
-            self.tiers.helper += 1;
-            return self.helper_check(id);
+            return (self.helper_check(id), Tier::Helper);
         };
-        self.tiers.native += 1;
-        if let (NativeForm::StrOp { .. }, Some(need)) =
-            (&native, self.need_clen.get_mut(field.0 as usize))
+        if let (
+            NativeForm::StrOp {
+                op: OpKind::EndsWith | OpKind::IContains,
+                ..
+            },
+            Some(need),
+        ) = (&native, self.need_clen.get_mut(field.0 as usize))
         {
             *need = true;
         }
@@ -259,7 +397,7 @@ impl RuleTranslator<'_, '_> {
                 .b
                 .ins()
                 .icmp_imm_s(IntCC::NotEqual, kind, i64::from(KIND_MISSING));
-            return v;
+            return (v, Tier::Native);
         }
         let expected = form_kind(&native);
         // kind == expected -> native; kind == missing -> false; otherwise -> helper.
@@ -291,7 +429,7 @@ impl RuleTranslator<'_, '_> {
 
         self.b.switch_to_block(done);
         self.b.seal_block(done);
-        res
+        (res, Tier::Native)
     }
 
     /// The address of `field`'s slot, filled for the current event.
@@ -398,23 +536,40 @@ impl RuleTranslator<'_, '_> {
         self.b.ins().band(ea, ez)
     }
 
-    /// `StartsWith`/`EndsWith`/`Contains` of a string slot (up to its first NUL) and `bytes`.
+    /// `StartsWith`/`EndsWith`/`Contains`/`IContains` of a string slot (up to its first NUL)
+    /// and `bytes` (which hold no NUL). `EndsWith` and `IContains` read the NUL-cut length;
+    /// a prefix of the whole value is a prefix of the part before its first NUL, and
+    /// [`super::abi::rt_find`] checks that no NUL comes before the match.
     fn str_op(&mut self, op: OpKind, bytes: &[u8], slot: Value) -> Value {
-        let clen = self.load(types::I64, slot, SlotLayout::CLEN);
+        let len_at = match op {
+            OpKind::EndsWith | OpKind::IContains => SlotLayout::CLEN,
+            _ => SlotLayout::LEN,
+        };
+        let clen = self.load(types::I64, slot, len_at);
         let ptr = self.load(PTR, slot, SlotLayout::PTR);
         let n = bytes.len() as i64;
-        if matches!(op, OpKind::Contains | OpKind::IContains) {
-            let c = self.bytes_const(bytes);
-            let nv = self.b.ins().iconst(types::I64, n);
-            let helper = if op == OpKind::Contains {
-                self.helpers.contains
-            } else {
-                self.helpers.icontains
-            };
+        if op == OpKind::Contains {
+            let finder = Box::new(Finder::new(bytes).into_owned());
+            let addr = &*finder as *const Finder<'static> as i64;
+            self.consts.finders.push(finder);
+            let fv = self.b.ins().iconst(PTR, addr);
             return call_helper(
                 self.b,
                 self.call_conv,
-                helper,
+                self.helpers.find,
+                &[PTR, types::I64, PTR],
+                Some(types::I8),
+                &[ptr, clen, fv],
+            )
+            .unwrap_or_else(|| self.b.ins().iconst(types::I8, 0));
+        }
+        if op == OpKind::IContains {
+            let c = self.bytes_const(bytes);
+            let nv = self.b.ins().iconst(types::I64, n);
+            return call_helper(
+                self.b,
+                self.call_conv,
+                self.helpers.icontains,
                 &[PTR, types::I64, PTR, types::I64],
                 Some(types::I8),
                 &[ptr, clen, c, nv],
@@ -551,74 +706,4 @@ fn form_kind(n: &NativeForm) -> u32 {
         NativeForm::Bool { .. } => KIND_BOOL,
         NativeForm::Str { .. } | NativeForm::StrOp { .. } | NativeForm::StrSet(_) => KIND_STR,
     }
-}
-
-/// What a group function calls for one rule.
-#[derive(Debug, Clone, Copy)]
-pub enum RuleCode {
-    /// The rule's compiled function.
-    Native(cranelift_codegen::ir::FuncRef),
-    /// The interpreter (the rule was not compiled).
-    Interpreted,
-}
-
-/// Emits a group function body `fn(ctx) -> i32`: evaluates `rules` in order, writes the index
-/// of each matching rule to `ctx.out` and returns how many matched.
-pub fn translate_group(
-    b: &mut FunctionBuilder<'_>,
-    ctx: Value,
-    rules: &[(u32, RuleCode)],
-    helpers: Helpers,
-    call_conv: CallConv,
-) {
-    let mut n = b.ins().iconst(types::I32, 0);
-    for &(idx, code) in rules {
-        let v = match code {
-            RuleCode::Native(f) => {
-                let call = b.ins().call(f, &[ctx]);
-                b.inst_results(call)[0]
-            }
-            RuleCode::Interpreted => {
-                let i = b.ins().iconst(types::I32, i64::from(idx));
-                call_helper(
-                    b,
-                    call_conv,
-                    helpers.interp_rule,
-                    &[PTR, types::I32],
-                    Some(types::I8),
-                    &[ctx, i],
-                )
-                .unwrap_or_else(|| b.ins().iconst(types::I8, 0))
-            }
-        };
-        let hit = b.create_block();
-        let next = b.create_block();
-        let count = b.append_block_param(next, types::I32);
-        b.ins().brif(v, hit, &[], next, &[n.into()]);
-        b.switch_to_block(hit);
-        b.seal_block(hit);
-        let out = b
-            .ins()
-            .load(PTR, MemFlagsData::trusted(), ctx, CtxLayout::OUT);
-        let off = b.ins().uextend(types::I64, n);
-        let off = b.ins().ishl_imm_s(off, 2);
-        let addr = b.ins().iadd(out, off);
-        let i = b.ins().iconst(types::I32, i64::from(idx));
-        b.ins().store(MemFlagsData::trusted(), i, addr, 0);
-        let n1 = b.ins().iadd_imm_s(n, 1);
-        b.ins().jump(next, &[n1.into()]);
-        b.switch_to_block(next);
-        b.seal_block(next);
-        n = count;
-    }
-    b.ins().return_(&[n]);
-}
-
-/// The signature of rule functions (`fn(ctx) -> i8`) and group functions (`fn(ctx) -> i32`).
-pub fn fn_sig(call_conv: CallConv, group: bool) -> Signature {
-    sig(
-        call_conv,
-        &[PTR],
-        Some(if group { types::I32 } else { types::I8 }),
-    )
 }
