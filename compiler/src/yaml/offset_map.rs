@@ -26,6 +26,16 @@ struct Run {
     point_len: Option<u32>,
 }
 
+impl Run {
+    /// File offset of decoded byte `decoded`, which the run covers.
+    fn file_of(&self, decoded: u32) -> u32 {
+        match self.point_len {
+            None => self.file.saturating_add(decoded - self.decoded),
+            Some(_) => self.file,
+        }
+    }
+}
+
 impl OffsetMap {
     /// File byte offset of decoded byte `decoded`.
     ///
@@ -36,11 +46,8 @@ impl OffsetMap {
         if decoded >= self.len {
             return self.end;
         }
-        match self.run_at(decoded) {
-            Some(r) if r.point_len.is_none() => r.file.saturating_add(decoded - r.decoded),
-            Some(r) => r.file,
-            None => self.end,
-        }
+        self.run_at(decoded)
+            .map_or(self.end, |r| r.file_of(decoded))
     }
 
     /// File offset just past the source of decoded byte `decoded` (for building end offsets).
@@ -89,40 +96,33 @@ impl OffsetMap {
 
     /// A coarse map: every decoded byte of a `len`-byte value maps to `start`.
     pub fn coarse(start: u32, len: u32, end: u32) -> OffsetMap {
-        let runs = if len == 0 {
-            Vec::new()
-        } else {
-            vec![Run {
-                decoded: 0,
-                file: start,
-                point_len: Some(end.saturating_sub(start)),
-            }]
-        };
-        OffsetMap {
-            runs,
-            len,
-            end: end.max(start),
-            exact: false,
-        }
+        let point = Some(end.saturating_sub(start));
+        OffsetMap::one_run(start, len, point, end.max(start), false)
     }
 
     /// An exact map of a value copied verbatim from `file[start..start + len]` (what
     /// [`MapBuilder`] builds from one `copy`).
     pub(crate) fn verbatim(start: u32, len: u32) -> OffsetMap {
+        OffsetMap::one_run(start, len, None, start.saturating_add(len), true)
+    }
+
+    /// A map of a `len`-byte value made of one run starting at file offset `start` (no run
+    /// for an empty value).
+    fn one_run(start: u32, len: u32, point_len: Option<u32>, end: u32, exact: bool) -> OffsetMap {
         let runs = if len == 0 {
             Vec::new()
         } else {
             vec![Run {
                 decoded: 0,
                 file: start,
-                point_len: None,
+                point_len,
             }]
         };
         OffsetMap {
             runs,
             len,
-            end: start.saturating_add(len),
-            exact: true,
+            end,
+            exact,
         }
     }
 
@@ -142,10 +142,7 @@ impl OffsetMap {
                 .get(k + 1)
                 .map_or(self.len, |n| n.decoded.min(self.len));
             for d in r.decoded..next.max(r.decoded) {
-                f(match r.point_len {
-                    None => r.file.saturating_add(d - r.decoded),
-                    Some(_) => r.file,
-                });
+                f(r.file_of(d));
             }
         }
     }
