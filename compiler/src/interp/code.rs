@@ -31,8 +31,8 @@ use crate::event::{FxHasher, Val};
 use crate::lower::{Check, ExprId, Node, OperandId, OperandIr, Program};
 
 use super::form::{native_form, ByteSet, NativeForm};
-use super::literal_rhs;
-use super::ops::{self, cstr, icontains};
+use super::ops::{cstr, icontains};
+use super::{generic_one, literal_rhs};
 
 /// Target meaning "the rule does not match".
 pub const REJECT: u32 = 0;
@@ -465,16 +465,7 @@ impl Builder<'_> {
         if field.text != "evt.type" || c.lhs_ty.is_list {
             return None;
         }
-        let Some(op) = c.op else {
-            return Some(true);
-        };
-        let rhs = literal_rhs(&c.rhs)?;
-        Some(ops::eval_check(
-            op,
-            c.modifier,
-            false,
-            std::slice::from_ref(v),
-            rhs,
-        ))
+        // `exists`, or literals on the right (not `val()`): the check on the one value `v`.
+        (c.op.is_none() || literal_rhs(&c.rhs).is_some()).then(|| generic_one(c, v))
     }
 }

@@ -430,7 +430,7 @@ pub(crate) fn literal_rhs(rhs: &RhsIr) -> Option<RhsRef<'_>> {
 }
 
 /// A literal check on the one-value LHS `[v]` through the operator code.
-fn generic_one(c: &Check, v: &Val) -> bool {
+pub(crate) fn generic_one(c: &Check, v: &Val) -> bool {
     match (c.op, literal_rhs(&c.rhs)) {
         (None, _) => true,
         (Some(op), Some(rhs)) => ops::eval_check(
