@@ -13,7 +13,7 @@
 //! ../../shared/corpus/rules).
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
@@ -23,16 +23,13 @@ use rulec::interp::Interpreter;
 use rulec::lower::{lower_outcome, Program};
 use rulec::{Analysis, LoadOptions};
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::corpus_dir;
+
 /// The global allocator of the CLI and the language server (cli/src/main.rs).
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("RULEC_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/rules"));
-    dir.is_dir().then_some(dir)
-}
 
 /// The program of `source` lowered from corpus file `file`, or `None` with a printed reason.
 fn program(dir: &Path, file: &str, source: &str) -> Option<Program> {
@@ -111,7 +108,7 @@ fn bench_program<E: Event>(
 }
 
 fn bench_eval(c: &mut Criterion) {
-    let Some(dir) = corpus() else {
+    let Some(dir) = corpus_dir() else {
         eprintln!("corpus not found: skipping the eval benchmarks");
         return;
     };

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rulec::event::{Event, FieldMapEvent, TypedEvent};
@@ -21,6 +21,10 @@ use rulec::schema::Registry;
 use rulec::{Analysis, LoadOptions, LoadOutcome};
 use rulec_runtime::jit::{JitEvaluator, JitProgram};
 
+#[path = "../../compiler/tests/common/mod.rs"]
+mod common;
+use common::corpus_dir;
+
 /// The global allocator of the CLI and the language server (cli/src/main.rs).
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -30,18 +34,6 @@ const RULESETS: &[(&str, &str)] = &[
     ("k8s_audit_rules.yaml", "k8s_audit"),
     ("aws_cloudtrail_rules.yaml", "aws_cloudtrail"),
 ];
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("RULEC_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/rules"));
-    if dir.join("falco_rules.yaml").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("corpus not found at {}: skipping", dir.display());
-        None
-    }
-}
 
 fn load(dir: &Path, file: &str, source: &str) -> Option<(LoadOutcome, Program)> {
     let text = std::fs::read_to_string(dir.join(file)).ok()?;
@@ -117,7 +109,7 @@ fn bench_pair(
     }
     let s = it.stats;
     eprintln!(
-        "{name}: {} rules, {} nodes; {} events: {:.1} rules evaluated/event, {:.1} IR nodes/event, {:.1} libsinsp-model nodes/event, {} matches; JIT: {:?}, compiled in {:.2?}",
+        "{name}: {} rules, {} nodes; {} events: {:.1} rules visited/event, {:.1} checks/event, {:.1} libsinsp-model nodes/event, {} matches; JIT: {:?}, compiled in {:.2?}",
         prog.rules.len(),
         prog.node_count(),
         s.events,
@@ -154,7 +146,7 @@ fn bench_pair(
 }
 
 fn bench_jit(c: &mut Criterion) {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = corpus_dir() else { return };
     if let (Some(prog), Some(text)) = (
         load(&dir, "falco_rules.yaml", "syscall"),
         events_file("syscall_mix.json"),

@@ -14,23 +14,12 @@ use rulec::{Analysis, LoadOptions};
 use rulec_runtime::engine::{Backend, Engine};
 use rulec_runtime::jit::{JitEvaluator, JitProgram};
 
+#[path = "../../compiler/tests/common/mod.rs"]
+mod common;
+use common::corpus_dir;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("RULEC_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/corpus/rules"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "skipped corpus rulesets: {} not found (it lives in ../shared, outside the repo)",
-            dir.display()
-        );
-        None
-    }
 }
 
 fn programs(files: &[PathBuf]) -> Vec<Program> {
@@ -83,7 +72,7 @@ fn our_rules_on_their_tests() {
 
 #[test]
 fn corpus_rules_on_their_tests() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = corpus_dir() else { return };
     for f in [
         "k8s_audit_rules.test.yaml",
         "aws_cloudtrail_rules.test.yaml",
@@ -98,7 +87,7 @@ fn corpus_rules_on_their_tests() {
 
 #[test]
 fn corpus_rules_on_event_streams() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = corpus_dir() else { return };
     let events = root().join("testdata/events");
     let read = |f: &str| std::fs::read_to_string(events.join(f)).expect("event file");
 
