@@ -7,10 +7,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use rulec::bundle::{hex, Bundle, FileInfo};
 use rulec::render::human;
 use rulec::schema::Registry;
 use rulec::{Diagnostic, Severity};
+use rulec_ir::bundle::{hex, Bundle, FileInfo};
 use serde_json::json;
 
 use crate::lint::{collect_files, ColorChoice, LoadArgs};
@@ -80,7 +80,7 @@ pub fn run_compile(args: &CompileArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
-    let bundle = match Bundle::from_outcome(&outcome, &analysis.sources, args.load.engine_version) {
+    let bundle = match rulec::bundle::build(&outcome, &analysis.sources, args.load.engine_version) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("error: {e}");

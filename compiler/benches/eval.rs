@@ -17,11 +17,11 @@ use std::path::Path;
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
-use rulec::event::{Event, FieldMapEvent, TypedEvent};
-use rulec::extract::JsonEvent;
-use rulec::interp::Interpreter;
 use rulec::lower::{lower_outcome, Program};
 use rulec::{Analysis, LoadOptions};
+use rulec_runtime::event::{Event, FieldMapEvent, TypedEvent};
+use rulec_runtime::extract::JsonEvent;
+use rulec_runtime::interp::Interpreter;
 
 #[path = "../tests/common/mod.rs"]
 mod common;

@@ -6,10 +6,10 @@
 //! plugin source such as `k8s_audit` (EVENTS holds the plugin's JSON payloads). The lowering
 //! happens once, outside the timed loop.
 
-use rulec::event::{Event, FieldMapEvent, TypedEvent};
-use rulec::extract::JsonEvent;
-use rulec::interp::Interpreter;
 use rulec::lower::{lower_outcome, Program};
+use rulec_runtime::event::{Event, FieldMapEvent, TypedEvent};
+use rulec_runtime::extract::JsonEvent;
+use rulec_runtime::interp::Interpreter;
 
 /// The global allocator of the CLI and the language server (cli/src/main.rs).
 #[global_allocator]

@@ -6,7 +6,7 @@
 //! field-name characters (with a directly following `[arg]` tried first) is shortened until it
 //! resolves (`%proc.name)` and `%fd.name.` end the token before `)` / `.`).
 
-pub mod format;
+pub mod template;
 
 use rustc_hash::FxHashMap;
 

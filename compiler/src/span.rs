@@ -185,10 +185,7 @@ impl fmt::Display for FileId {
     }
 }
 
-/// Converts a length or offset to `u32`, saturating (inputs are capped well below 4 GiB).
-pub fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
+pub use rulec_ir::to_u32;
 
 #[cfg(test)]
 mod tests {

@@ -9,15 +9,15 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use rulec::bundle::{
-    global_prefilter, Bundle, BundleError, FORMAT_VERSION, MAGIC, PREAMBLE_LEN, SYSCALL_LIMIT,
-};
-use rulec::event::{Event, FieldMapEvent};
-use rulec::extract::JsonEvent;
-use rulec::interp::Interpreter;
 use rulec::load::{Priority, Version};
 use rulec::lower::{ExprId, FieldId, Node, OperandId, OperandIr};
 use rulec::{Analysis, LoadOptions};
+use rulec_ir::bundle::{
+    global_prefilter, Bundle, BundleError, FORMAT_VERSION, MAGIC, PREAMBLE_LEN, SYSCALL_LIMIT,
+};
+use rulec_runtime::event::{Event, FieldMapEvent};
+use rulec_runtime::extract::JsonEvent;
+use rulec_runtime::interp::Interpreter;
 use sha2::{Digest, Sha256};
 
 fn repo() -> PathBuf {
@@ -30,7 +30,7 @@ fn bundle_of(files: &[(String, String)]) -> Result<Bundle, BundleError> {
         a.add_file(name.clone(), text.clone());
     }
     let out = a.load();
-    Bundle::from_outcome(&out, &a.sources, a.options.engine_version)
+    rulec::bundle::build(&out, &a.sources, a.options.engine_version)
 }
 
 fn rules_file() -> (String, String) {
@@ -602,13 +602,13 @@ proptest! {
         b.header.engine_version = engine;
         b.header.schema_versions = schemas
             .into_iter()
-            .map(|(source, version)| rulec::bundle::SchemaVersion { source, version })
+            .map(|(source, version)| rulec_ir::bundle::SchemaVersion { source, version })
             .collect();
         b.files = files
             .into_iter()
-            .map(|(name, size, sha256)| rulec::bundle::SourceFile { name, size, sha256 })
+            .map(|(name, size, sha256)| rulec_ir::bundle::SourceFile { name, size, sha256 })
             .collect();
-        let apply = |m: &mut rulec::bundle::RuleMeta,
+        let apply = |m: &mut rulec_ir::bundle::RuleMeta,
                      e: MetaEdit| {
             m.desc = e.0;
             m.output = e.1;
@@ -687,6 +687,6 @@ fn engine_version_is_recorded() {
     let (n, t) = rules_file();
     a.add_file(n, t);
     let out = a.load();
-    let b = Bundle::from_outcome(&out, &a.sources, a.options.engine_version).expect("bundles");
+    let b = rulec::bundle::build(&out, &a.sources, a.options.engine_version).expect("bundles");
     assert_eq!(b.header.engine_version, "0.60.2");
 }

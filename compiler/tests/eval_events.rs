@@ -8,12 +8,13 @@ use common::corpus_dir;
 
 use std::path::Path;
 
-use rulec::event::{Event, FieldRef, Val};
-use rulec::extract::JsonEvent;
-use rulec::interp::{ast_eval, Interpreter};
+use rulec::ast_eval;
 use rulec::lower::lower_outcome;
 use rulec::schema::Registry;
 use rulec::{Analysis, LoadOptions};
+use rulec_runtime::event::{Event, FieldRef, Val};
+use rulec_runtime::extract::JsonEvent;
+use rulec_runtime::interp::Interpreter;
 
 fn events(source: &str, file: &str) -> Vec<JsonEvent> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -358,7 +359,7 @@ fn load_syscall_corpus(dir: &Path) -> (rulec::LoadOutcome, rulec::lower::Program
 
 #[test]
 fn syscall_corpus_lowers_and_agrees_with_oracle() {
-    use rulec::event::FieldMapEvent;
+    use rulec_runtime::event::FieldMapEvent;
     let Some(dir) = corpus_dir() else { return };
     let (out, p) = load_syscall_corpus(&dir);
     let p = &p;
@@ -401,14 +402,14 @@ fn syscall_corpus_lowers_and_agrees_with_oracle() {
     for e in &events {
         let m = it.matching_rules(e);
         let names: Vec<&str> = m.iter().map(|&r| p.rules[r].name.as_str()).collect();
-        println!("{:?}: {names:?}", rulec::event::Event::evt_type(e));
+        println!("{:?}: {names:?}", rulec_runtime::event::Event::evt_type(e));
         for cr in &out.compiled.rules {
             let info = &out.collection.rules[cr.rule];
             let (true, Some(ast)) = (info.enabled, &cr.ast) else {
                 continue;
             };
             let in_group = p
-                .rules_for(rulec::event::Event::evt_type(e))
+                .rules_for(rulec_runtime::event::Event::evt_type(e))
                 .iter()
                 .any(|&r| p.rules[r as usize].name == info.name);
             let want = in_group && ast_eval::eval(schema, cr.typed.as_ref(), ast, e);
@@ -425,7 +426,7 @@ fn syscall_corpus_lowers_and_agrees_with_oracle() {
 
 #[test]
 fn syscall_mix_fires_only_the_attacks_and_agrees_with_oracle() {
-    use rulec::event::FieldMapEvent;
+    use rulec_runtime::event::FieldMapEvent;
     let Some(dir) = corpus_dir() else { return };
     let (out, p) = load_syscall_corpus(&dir);
     let p = &p;
@@ -441,7 +442,7 @@ fn syscall_mix_fires_only_the_attacks_and_agrees_with_oracle() {
     let mut fired = Vec::new();
     for e in &events {
         let m = it.matching_rules(e);
-        let typed = rulec::event::TypedEvent::new(e.clone());
+        let typed = rulec_runtime::event::TypedEvent::new(e.clone());
         assert_eq!(typed_it.matching_rules(&typed), m, "typed {e:?}");
         let names: Vec<&str> = m.iter().map(|&r| p.rules[r].name.as_str()).collect();
         for cr in &out.compiled.rules {

@@ -2,13 +2,14 @@
 //! generated field-map events, the IR interpreter agrees with the direct AST evaluator.
 
 use proptest::prelude::*;
+use rulec::ast_eval;
 use rulec::condition::{parse, ParseOptions};
-use rulec::event::FixtureValue;
-use rulec::interp::{ast_eval, Interpreter};
 use rulec::lower::{lower_condition, lower_conditions};
 use rulec::schema::Registry;
 use rulec::span::FileId;
 use rulec::typeck::check_condition;
+use rulec_runtime::event::FixtureValue;
+use rulec_runtime::interp::Interpreter;
 
 #[path = "common/conditions.rs"]
 mod conditions;

@@ -2,9 +2,9 @@
 //! Bundle reader on arbitrary bytes: raw (magic/version/length/checksum gates) and re-sealed
 //! with a valid checksum (decoder and validator); accepted bundles must run and re-read.
 use libfuzzer_sys::fuzz_target;
-use rulec::bundle::{seal, Bundle, PREAMBLE_LEN};
-use rulec::event::FieldMapEvent;
-use rulec::interp::Interpreter;
+use rulec_ir::bundle::{seal, Bundle, PREAMBLE_LEN};
+use rulec_runtime::event::FieldMapEvent;
+use rulec_runtime::interp::Interpreter;
 
 fuzz_target!(|data: &[u8]| {
     let _ = Bundle::read(data);

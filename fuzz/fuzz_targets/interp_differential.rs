@@ -12,8 +12,9 @@ mod common;
 use common::events;
 
 use rulec::condition::{parse, ParseOptions};
-use rulec::event::FixtureValue;
-use rulec::interp::{ast_eval, Interpreter};
+use rulec_runtime::event::FixtureValue;
+use rulec::ast_eval;
+use rulec_runtime::interp::{Interpreter};
 use rulec::lower::lower_conditions;
 use rulec::schema::Registry;
 use rulec::span::FileId;

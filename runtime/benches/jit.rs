@@ -13,12 +13,13 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use rulec::event::{Event, FieldMapEvent, TypedEvent};
-use rulec::extract::JsonEvent;
-use rulec::interp::{ast_eval, Interpreter};
+use rulec::ast_eval;
 use rulec::lower::{lower_outcome, Program};
 use rulec::schema::Registry;
 use rulec::{Analysis, LoadOptions, LoadOutcome};
+use rulec_runtime::event::{Event, FieldMapEvent, TypedEvent};
+use rulec_runtime::extract::JsonEvent;
+use rulec_runtime::interp::Interpreter;
 use rulec_runtime::jit::{JitEvaluator, JitProgram};
 
 #[path = "../../compiler/tests/common/mod.rs"]

@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
-use rulec::event::{Event, FieldMapEvent, TypedEvent};
-use rulec::extract::JsonEvent;
-use rulec::interp::Interpreter;
 use rulec::lower::lower_outcome;
 use rulec::{Analysis, LoadOptions};
+use rulec_runtime::event::{Event, FieldMapEvent, TypedEvent};
+use rulec_runtime::extract::JsonEvent;
+use rulec_runtime::interp::Interpreter;
 use rulec_runtime::jit::{JitEvaluator, JitProgram};
 
 /// The global allocator of the CLI and the language server (cli/src/main.rs).

@@ -6,9 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use rulec::event::Event;
-use rulec::interp::Interpreter;
-use rulec::lower::Program;
+use crate::event::Event;
+use crate::interp::Interpreter;
+use rulec_ir::program::Program;
 
 use crate::jit::{JitError, JitEvaluator, JitProgram};
 
@@ -116,13 +116,13 @@ impl<'p> Engine<'p> {
 
 #[cfg(test)]
 mod tests {
-    use rulec::event::{Event, FieldMapEvent};
+    use crate::event::{Event, FieldMapEvent};
     use rulec::lower::lower_conditions;
-    use rulec::schema::Registry;
+    use rulec_ir::schema::Registry;
 
     use super::{Backend, Engine};
 
-    fn program() -> rulec::lower::Program {
+    fn program() -> rulec_ir::program::Program {
         let s = Registry::get().source("syscall").expect("schema");
         let rules = [
             ("proc.name = bash", None),

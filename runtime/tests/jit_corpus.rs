@@ -6,12 +6,12 @@
 
 use std::path::{Path, PathBuf};
 
-use rulec::event::{Event, FieldMapEvent, TypedEvent};
-use rulec::extract::JsonEvent;
 use rulec::lower::{lower_outcome, Program};
 use rulec::testing::file::load_test_file;
 use rulec::{Analysis, LoadOptions};
 use rulec_runtime::engine::{Backend, Engine};
+use rulec_runtime::event::{Event, FieldMapEvent, TypedEvent};
+use rulec_runtime::extract::JsonEvent;
 use rulec_runtime::jit::{JitEvaluator, JitProgram};
 
 #[path = "../../compiler/tests/common/mod.rs"]

@@ -4,10 +4,10 @@
 //! JIT matches exactly the rules the reference interpreter matches, in rule order.
 
 use proptest::prelude::*;
-use rulec::event::FixtureValue;
 use rulec::lower::lower_conditions;
 use rulec::schema::Registry;
 use rulec_runtime::engine::{Backend, Engine};
+use rulec_runtime::event::FixtureValue;
 use rulec_runtime::jit::{JitEvaluator, JitProgram};
 
 #[path = "../../compiler/tests/common/conditions.rs"]

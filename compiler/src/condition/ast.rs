@@ -7,6 +7,8 @@
 
 use crate::span::Span;
 
+pub use rulec_ir::vocab::{Modifier, OpKind, TransformerName};
+
 /// One node of a condition expression.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expr {
@@ -65,66 +67,6 @@ pub struct Field {
     pub name_span: Span,
     /// The argument token inside the brackets (quotes included when quoted).
     pub arg_span: Option<Span>,
-}
-
-/// Transformer names (including `val`, which is only valid on the right-hand side).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum TransformerName {
-    /// `val(field)`: field-to-field comparison.
-    Val,
-    /// `tolower(x)`.
-    ToLower,
-    /// `toupper(x)`.
-    ToUpper,
-    /// `b64(x)`.
-    B64,
-    /// `basename(x)`.
-    Basename,
-    /// `len(x)`.
-    Len,
-    /// `join(sep, (list))`.
-    Join,
-    /// `concat(a, b, ...)`.
-    Concat,
-    /// `getopt(args, optstring)`.
-    Getopt,
-}
-
-impl TransformerName {
-    /// All names except `val`, in the order libs tries them.
-    pub const TYPES: [TransformerName; 8] = [
-        TransformerName::ToLower,
-        TransformerName::ToUpper,
-        TransformerName::B64,
-        TransformerName::Basename,
-        TransformerName::Len,
-        TransformerName::Join,
-        TransformerName::Concat,
-        TransformerName::Getopt,
-    ];
-
-    /// The name as written.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransformerName::Val => "val",
-            TransformerName::ToLower => "tolower",
-            TransformerName::ToUpper => "toupper",
-            TransformerName::B64 => "b64",
-            TransformerName::Basename => "basename",
-            TransformerName::Len => "len",
-            TransformerName::Join => "join",
-            TransformerName::Concat => "concat",
-            TransformerName::Getopt => "getopt",
-        }
-    }
-
-    /// Looks a name up (case-sensitive).
-    pub fn from_name(name: &str) -> Option<TransformerName> {
-        if name == "val" {
-            return Some(TransformerName::Val);
-        }
-        Self::TYPES.into_iter().find(|t| t.as_str() == name)
-    }
 }
 
 /// A transformer application `name(args...)[arg]`.
@@ -228,146 +170,6 @@ pub struct ListLit {
     pub items: Vec<Value>,
     /// From `(` to `)`.
     pub span: Span,
-}
-
-/// Binary comparison operators (`exists` is the unary check).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum OpKind {
-    /// `=` or `==` (see [`Operator::text`]).
-    Eq,
-    /// `!=`
-    Ne,
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
-    /// `glob`
-    Glob,
-    /// `iglob`
-    IGlob,
-    /// `contains`
-    Contains,
-    /// `icontains`
-    IContains,
-    /// `bcontains`
-    BContains,
-    /// `startswith`
-    StartsWith,
-    /// `bstartswith`
-    BStartsWith,
-    /// `endswith`
-    EndsWith,
-    /// `regex`
-    Regex,
-    /// `in`
-    In,
-    /// `intersects`
-    Intersects,
-    /// `pmatch`
-    PMatch,
-}
-
-impl OpKind {
-    /// Canonical spelling (`=` for [`OpKind::Eq`]).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OpKind::Eq => "=",
-            OpKind::Ne => "!=",
-            OpKind::Lt => "<",
-            OpKind::Le => "<=",
-            OpKind::Gt => ">",
-            OpKind::Ge => ">=",
-            OpKind::Glob => "glob",
-            OpKind::IGlob => "iglob",
-            OpKind::Contains => "contains",
-            OpKind::IContains => "icontains",
-            OpKind::BContains => "bcontains",
-            OpKind::StartsWith => "startswith",
-            OpKind::BStartsWith => "bstartswith",
-            OpKind::EndsWith => "endswith",
-            OpKind::Regex => "regex",
-            OpKind::In => "in",
-            OpKind::Intersects => "intersects",
-            OpKind::PMatch => "pmatch",
-        }
-    }
-
-    /// Parses an operator spelling (`==` maps to [`OpKind::Eq`]).
-    pub fn from_text(text: &str) -> Option<OpKind> {
-        const ALL: [OpKind; 18] = [
-            OpKind::Eq,
-            OpKind::Ne,
-            OpKind::Lt,
-            OpKind::Le,
-            OpKind::Gt,
-            OpKind::Ge,
-            OpKind::Glob,
-            OpKind::IGlob,
-            OpKind::Contains,
-            OpKind::IContains,
-            OpKind::BContains,
-            OpKind::StartsWith,
-            OpKind::BStartsWith,
-            OpKind::EndsWith,
-            OpKind::Regex,
-            OpKind::In,
-            OpKind::Intersects,
-            OpKind::PMatch,
-        ];
-        if text == "==" {
-            return Some(OpKind::Eq);
-        }
-        ALL.into_iter().find(|k| k.as_str() == text)
-    }
-
-    /// Numeric operators (`<`, `<=`, `>`, `>=`).
-    pub fn is_numeric(self) -> bool {
-        matches!(self, OpKind::Lt | OpKind::Le | OpKind::Gt | OpKind::Ge)
-    }
-
-    /// List operators (`in`, `intersects`, `pmatch`).
-    pub fn is_list(self) -> bool {
-        matches!(self, OpKind::In | OpKind::Intersects | OpKind::PMatch)
-    }
-
-    /// String operators (everything else); only these accept a modifier.
-    pub fn is_string(self) -> bool {
-        !self.is_numeric() && !self.is_list()
-    }
-
-    /// Word operators need a blank after them (`contains x`, not `containsx`).
-    pub fn is_word(self) -> bool {
-        self.as_str().bytes().all(|b| b.is_ascii_alphabetic())
-    }
-}
-
-/// Comparison modifiers (`oneof`, `anyof`, `allof`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Modifier {
-    /// Exactly one RHS value matches.
-    OneOf,
-    /// At least one RHS value matches.
-    AnyOf,
-    /// All RHS values match.
-    AllOf,
-}
-
-impl Modifier {
-    /// All modifiers in the order the parser tries them.
-    pub const ALL: [Modifier; 3] = [Modifier::OneOf, Modifier::AnyOf, Modifier::AllOf];
-
-    /// The modifier word.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Modifier::OneOf => "oneof",
-            Modifier::AnyOf => "anyof",
-            Modifier::AllOf => "allof",
-        }
-    }
 }
 
 /// A binary operator as written.

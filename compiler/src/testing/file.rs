@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as J;
 
-use crate::event::{FieldMapEvent, FixtureValue};
-use crate::extract::JsonEvent;
 use crate::span::{FileId, SourceFile, Span};
 use crate::yaml::{self, Node, NodeKind, ScalarStyle};
+use rulec_runtime::event::{FieldMapEvent, FixtureValue};
+use rulec_runtime::extract::JsonEvent;
 
 /// A test-file error with its position (1-based line and column).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,8 +49,8 @@ pub enum EventSpec {
 }
 
 impl EventSpec {
-    /// The event as an [`crate::event::Event`].
-    pub fn as_event(&self) -> &dyn crate::event::Event {
+    /// The event as an [`rulec_runtime::event::Event`].
+    pub fn as_event(&self) -> &dyn rulec_runtime::event::Event {
         match self {
             EventSpec::Fields(e) => e,
             EventSpec::Json(e) => e,
@@ -484,7 +484,7 @@ impl Loader<'_> {
                         ev.time_ns = t
                             .parse::<u64>()
                             .ok()
-                            .or_else(|| crate::output::format::parse_rfc3339(t))
+                            .or_else(|| rulec_runtime::output::parse_rfc3339(t))
                             .unwrap_or(0);
                     }
                 }

@@ -6,11 +6,11 @@ use serde_json::Value as J;
 
 use super::coverage::{Coverage, ExceptionCoverage, RuleCoverage};
 use super::file::TestCase;
-use crate::interp::Interpreter;
 use crate::load::compile::compile;
 use crate::lower::{lower_outcome, Program};
-use crate::output::format::Alert;
 use crate::{Analysis, LoadOutcome};
+use rulec_runtime::interp::Interpreter;
+use rulec_runtime::output::Alert;
 
 /// Host name put in alerts of test events.
 pub const HOSTNAME: &str = "falco-rulec-test";

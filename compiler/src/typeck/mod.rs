@@ -34,6 +34,13 @@ pub struct FieldRef {
     pub span: Span,
 }
 
+impl FieldRef {
+    /// The reference events and the IR use: schema field name and argument, without the span.
+    pub fn event_ref(&self, schema: &SourceSchema) -> rulec_ir::value::FieldRef {
+        rulec_ir::value::FieldRef::new(schema, &self.text, self.index, self.ty, self.is_list)
+    }
+}
+
 /// A typed operand (field or transformer expression).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TypedOperand {

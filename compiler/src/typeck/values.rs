@@ -12,47 +12,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use crate::condition::ast::OpKind;
 use crate::schema::FieldType;
 
-/// Service names accepted for `PORT` values (subset of IANA `/etc/services`, TCP/UDP).
-pub const SERVICES: &[(&str, u16)] = &[
-    ("ftp-data", 20),
-    ("ftp", 21),
-    ("ssh", 22),
-    ("telnet", 23),
-    ("smtp", 25),
-    ("domain", 53),
-    ("dns", 53),
-    ("tftp", 69),
-    ("http", 80),
-    ("www", 80),
-    ("kerberos", 88),
-    ("pop3", 110),
-    ("sunrpc", 111),
-    ("ntp", 123),
-    ("netbios-ns", 137),
-    ("netbios-ssn", 139),
-    ("imap", 143),
-    ("snmp", 161),
-    ("ldap", 389),
-    ("https", 443),
-    ("microsoft-ds", 445),
-    ("syslog", 514),
-    ("submission", 587),
-    ("ldaps", 636),
-    ("rsync", 873),
-    ("imaps", 993),
-    ("pop3s", 995),
-    ("socks", 1080),
-    ("openvpn", 1194),
-    ("ms-sql-s", 1433),
-    ("mysql", 3306),
-    ("postgresql", 5432),
-    ("amqp", 5672),
-    ("x11", 6000),
-    ("redis", 6379),
-    ("http-alt", 8080),
-    ("etcd-client", 2379),
-    ("etcd-server", 2380),
-];
+pub use rulec_ir::value::SERVICES;
 
 fn is_int(v: &str) -> bool {
     let t = v.trim_start();

@@ -3,7 +3,7 @@
 //! fields of every type group of the syscall source, and field-map events for them.
 
 use proptest::prelude::*;
-use rulec::event::{FieldMapEvent, FixtureValue};
+use rulec_runtime::event::{FieldMapEvent, FixtureValue};
 
 const STRS: &[&str] = &["a", "ab", "b", "/a", "/a/b", "A", "", "/ab"];
 const GLOBS: &[&str] = &["a*", "*b", "?", "/a/*", "[ab]*", "*", "[!a]"];

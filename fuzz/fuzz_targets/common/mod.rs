@@ -1,7 +1,7 @@
 //! Events shared by the differential targets: a typical `openat` with every field group
 //! set (lists, negative numbers, IPs), an `execve` with a NUL inside a string and an empty
 //! path, a `connect` over IPv6, and an event with no fields at all.
-use rulec::event::{FieldMapEvent, FixtureValue};
+use rulec_runtime::event::{FieldMapEvent, FixtureValue};
 
 pub fn events() -> Vec<FieldMapEvent> {
     let base = [

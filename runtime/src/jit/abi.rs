@@ -3,13 +3,13 @@
 //! Native code receives one argument, a `*mut Ctx`, and reaches everything through it:
 //!
 //! * [`Ctx::slots`]: the per-event **field cache**, one [`Slot`] per interned field of the
-//!   program ([`rulec::lower::FieldId`] indexes it). A slot is valid for the current event when
+//!   program ([`rulec_ir::program::FieldId`] indexes it). A slot is valid for the current event when
 //!   `slot.epoch == ctx.epoch`; otherwise native code calls [`rt_fill`] first. A valid slot
 //!   describes the extraction in a form native code can test without calling back:
 //!   `kind` (see the `KIND_*` constants) and, for single scalar values, `num` (integers and
 //!   booleans) or `ptr`/`len` (strings).
 //! * [`Ctx::memo`]: one byte per memo slot of a shared node
-//!   ([`rulec::lower::Program::memo_slot`]): 0 = not evaluated for this event, 1 = false,
+//!   ([`rulec_ir::program::Program::memo_slot`]): 0 = not evaluated for this event, 1 = false,
 //!   2 = true. The evaluator zeroes them per event.
 //! * [`Ctx::out`]: where a rule-list function writes the indices of the matching rules.
 //! * [`Ctx::env`]: the Rust side ([`Env`]: program, event, fallback interpreter), opaque to
@@ -37,10 +37,10 @@ use std::mem::offset_of;
 
 use memchr::memmem::Finder;
 
-use rulec::event::{Event, FieldRef, Stored, Val, Values};
-use rulec::interp::ops::{self, RhsRef};
-use rulec::interp::Interpreter;
-use rulec::lower::{Node, OperandIr, Program, RhsIr};
+use crate::event::{Event, FieldRef, Stored, Val, Values};
+use crate::interp::ops::{self, RhsRef};
+use crate::interp::Interpreter;
+use rulec_ir::program::{Node, OperandIr, Program, RhsIr};
 
 /// Field missing for this event (every check is false, §3.4).
 pub const KIND_MISSING: u32 = 0;
@@ -382,7 +382,7 @@ pub unsafe extern "C" fn rt_icontains(
     u8::from(ops::icontains(h, n))
 }
 
-pub use rulec::interp::form::ByteSet;
+pub use crate::interp::form::ByteSet;
 
 /// Whether `ptr[..len]` is in `set`.
 ///
@@ -445,7 +445,7 @@ pub unsafe extern "C" fn rt_interp_node(ctx: *mut Ctx, node: u32) -> u8 {
     }
     start_interp(e);
     e.interp_calls += 1;
-    u8::from(e.interp.eval(e.ev, rulec::lower::ExprId(node)))
+    u8::from(e.interp.eval(e.ev, rulec_ir::program::ExprId(node)))
 }
 
 fn start_interp(e: &mut Env<'_, '_, '_>) {

@@ -37,10 +37,10 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 
-use rulec::event::Event;
-use rulec::interp::code::{Code, RuleList};
-use rulec::interp::Interpreter;
-use rulec::lower::Program;
+use crate::event::Event;
+use crate::interp::code::{Code, RuleList};
+use crate::interp::Interpreter;
+use rulec_ir::program::Program;
 
 use abi::{Ctx, Env, Helpers, Slot};
 use translate::{Consts, FnKind, FnTranslator, FxHashMap, Region, Tier, TierCounts};

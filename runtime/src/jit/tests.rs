@@ -1,8 +1,9 @@
-use rulec::event::{FieldMapEvent, FixtureValue};
-use rulec::lower::{lower_conditions, Program};
-use rulec::schema::Registry;
+use crate::event::{FieldMapEvent, FixtureValue};
+use rulec::lower::lower_conditions;
+use rulec_ir::program::Program;
+use rulec_ir::schema::Registry;
 
-use rulec::interp::code::Code;
+use crate::interp::code::Code;
 
 use super::translate::{FnKind, TierCounts};
 use super::{JitEvaluator, JitProgram};
@@ -204,15 +205,15 @@ fn evaluator_refuses_a_foreign_program() {
 /// fixtures cannot express.
 struct NulEvent;
 
-impl rulec::event::Event for NulEvent {
+impl crate::event::Event for NulEvent {
     fn source(&self) -> &str {
         "syscall"
     }
     fn evt_type(&self) -> Option<&str> {
         None
     }
-    fn extract(&self, f: &rulec::event::FieldRef) -> Option<rulec::event::Values> {
-        use rulec::event::Val;
+    fn extract(&self, f: &crate::event::FieldRef) -> Option<crate::event::Values> {
+        use crate::event::Val;
         match f.text.as_str() {
             "proc.name" => Some(vec![Val::Str("ab\0cd".into())]),
             "fd.name" => Some(vec![Val::Str(String::new())]),

@@ -1,5 +1,5 @@
 //! Code generation of one function of the interpreter's branch program
-//! ([`rulec::interp::code::Code`]): a rule list (every rule of an event type, as a trie over
+//! ([`crate::interp::code::Code`]): a rule list (every rule of an event type, as a trie over
 //! their leading conjuncts) or the body of a shared node. The [`super::JitModule`] owns the
 //! module, declares the functions and hands a [`FunctionBuilder`] to [`FnTranslator`].
 //!
@@ -32,11 +32,11 @@ use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
 use memchr::memmem::Finder;
 
-use rulec::condition::ast::OpKind;
-use rulec::event::FxHasher;
-use rulec::interp::code::{Code, Op};
-use rulec::interp::form::{native_form, ByteSet, NativeForm};
-use rulec::lower::{Check, ExprId, Node, OperandIr, Program, RhsIr};
+use crate::event::FxHasher;
+use crate::interp::code::{Code, Op};
+use crate::interp::form::{native_form, ByteSet, NativeForm};
+use rulec_ir::program::{Check, ExprId, Node, OperandIr, Program, RhsIr};
+use rulec_ir::vocab::OpKind;
 
 use super::abi::{
     CtxLayout, Helpers, SlotLayout, KIND_BOOL, KIND_I64, KIND_MISSING, KIND_STR, KIND_U64,

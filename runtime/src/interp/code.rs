@@ -26,9 +26,9 @@ use std::hash::BuildHasherDefault;
 
 use memchr::memmem::Finder;
 
-use crate::condition::ast::OpKind;
 use crate::event::{FxHasher, Val};
-use crate::lower::{Check, ExprId, Node, OperandId, OperandIr, Program};
+use rulec_ir::program::{Check, ExprId, Node, OperandId, OperandIr, Program};
+use rulec_ir::vocab::OpKind;
 
 use super::form::{native_form, ByteSet, NativeForm};
 use super::ops::{cstr, icontains};
@@ -96,7 +96,7 @@ pub enum Op {
 /// A check as the compiled code evaluates it.
 #[derive(Debug, Clone)]
 pub struct CheckCode {
-    /// The check's node (the generic evaluation reads the [`crate::lower::Check`] there).
+    /// The check's node (the generic evaluation reads the [`rulec_ir::program::Check`] there).
     pub node: ExprId,
     /// Its left-hand operand.
     pub lhs: OperandId,

@@ -10,9 +10,9 @@
 use std::collections::HashSet;
 use std::hash::BuildHasherDefault;
 
-use crate::condition::ast::OpKind;
 use crate::event::{FxHasher, Val};
-use crate::lower::{Check, RhsIr};
+use rulec_ir::program::{Check, RhsIr};
+use rulec_ir::vocab::OpKind;
 
 use super::ops::cstr;
 

@@ -2,16 +2,17 @@
 //!
 //! It walks the macro-resolved AST, extracts fields through the schema on every use (no
 //! memo, no folding, no sets, regexes compiled per check) and applies the shared operator
-//! semantics of [`super::ops`].
+//! semantics of the runtime's [`rulec_runtime::interp::ops`], so the interpreter and JIT are
+//! checked against an evaluator that shares nothing with them but the operators.
 
 use crate::condition::ast::{
     Expr, ExprKind, OpKind, Operand, Rhs, TrArg, Transformer, TransformerName,
 };
-use crate::event::{hex_decode, parse_typed, Event, FieldRef, Val, Values};
 use crate::schema::{FieldType, SourceSchema};
 use crate::typeck::TypedCondition;
+use rulec_runtime::event::{hex_decode, parse_typed, Event, Val, Values};
 
-use super::ops::{self, RhsRef};
+use rulec_runtime::interp::ops::{self, RhsRef};
 
 /// Evaluates `e` for `ev`. `typed` gives the LHS types (falls back to local inference).
 pub fn eval(
@@ -125,10 +126,7 @@ fn field(schema: &SourceSchema, f: &crate::condition::ast::Field, ev: &dyn Event
         is_list: r.is_list,
         span: f.span,
     };
-    (
-        ev.extract(&FieldRef::from_typed(schema, &tf)),
-        (r.ty, r.is_list),
-    )
+    (ev.extract(&tf.event_ref(schema)), (r.ty, r.is_list))
 }
 
 fn tr_arg(schema: &SourceSchema, a: &TrArg, ev: &dyn Event) -> Typed {

@@ -5,8 +5,8 @@ use std::net::IpAddr;
 
 use regex::Regex;
 
-use crate::condition::ast::{Modifier, OpKind, TransformerName};
 use crate::event::{Val, ValSet, Values};
+use rulec_ir::vocab::{Modifier, OpKind, TransformerName};
 
 /// The right-hand side operands of a check, in the form the evaluator has them.
 #[derive(Debug, Clone, Copy)]
@@ -156,18 +156,7 @@ fn regex_match(re: &Regex, l: &Val) -> bool {
     }
 }
 
-/// Compiles a RE2-style pattern as a full match (`^(?:p)$`).
-pub fn full_regex(p: &str) -> Option<Regex> {
-    Regex::new(&format!("^(?:{p})$")).ok()
-}
-
-/// Splits a path into its non-empty `/`-separated components (`pmatch`).
-pub fn path_components(p: &str) -> Vec<String> {
-    p.split('/')
-        .filter(|c| !c.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
+pub use rulec_ir::program::{full_regex, path_components};
 
 fn pmatch_one(rhs: &[String], lhs: &str) -> bool {
     let mut comps = lhs.split('/').filter(|c| !c.is_empty());

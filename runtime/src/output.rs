@@ -1,126 +1,55 @@
 //! Rendering of rule outputs for an event (spec §5) and the [`Alert`] record.
 //!
-//! A template is compiled once into literal segments and `%[N]field` tokens whose operands are
-//! lowered into the rule's [`Program`](crate::lower::Program) arena (so they share the
-//! interpreter's per-event extraction memo). Rendering: strings raw, numbers in decimal,
-//! list values as `(a,b)`, missing values as `<NA>`, `%N` pads with spaces or truncates to
-//! exactly N bytes. `%container.info` renders as the empty string; a leading `*` is dropped.
+//! Rendering: strings raw, numbers in decimal, list values as `(a,b)`, missing values as
+//! `<NA>`, `%N` pads with spaces or truncates to exactly N bytes. `%container.info` renders as
+//! the empty string and a leading `*` is dropped (both done when the compiler builds the
+//! [`OutputTemplate`]).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::condition::ast::ExprKind;
-use crate::condition::{self, ParseOptions};
+use rulec_ir::template::{OutputTemplate, Segment};
+
 use crate::event::{Event, Val};
 use crate::interp::Interpreter;
-use crate::lower::{Builder, LowerError, OperandId};
-use crate::span::FileId;
 
-/// One piece of a compiled template.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Segment {
-    /// Literal text.
-    Text(String),
-    /// A `%` token.
-    Field {
-        /// Canonical text (`proc.name`, `tolower(proc.name)`): the `output_fields` key.
-        key: String,
-        /// Width (`%20proc.name`), if given.
-        width: Option<usize>,
-        /// The lowered operand.
-        operand: OperandId,
-    },
-}
-
-/// A compiled output template.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct OutputTemplate {
-    /// Segments in order.
-    pub segments: Vec<Segment>,
-}
-
-impl OutputTemplate {
-    /// Compiles `text` against the builder's schema, lowering every token's operand.
-    pub fn compile(b: &mut Builder<'_>, text: &str) -> Result<OutputTemplate, LowerError> {
-        let text = text.strip_prefix('*').unwrap_or(text);
-        let (toks, errs) = crate::output::check_output(b.schema(), text);
-        if let Some(e) = errs.first() {
-            return Err(LowerError(e.message.clone()));
-        }
-        let bytes = text.as_bytes();
-        let mut segments = Vec::new();
-        let mut pos = 0;
-        let literal = |s: &str| s.replace("%container.info", "");
-        for t in toks {
-            let mut pct = t.start;
-            while pct > 0 && bytes[pct - 1].is_ascii_digit() {
-                pct -= 1;
-            }
-            // `pct` now points just after '%'.
-            let width = text[pct..t.start].parse::<usize>().ok();
-            let lit_end = pct.saturating_sub(1);
-            if lit_end > pos {
-                segments.push(Segment::Text(literal(&text[pos..lit_end])));
-            }
-            let expr = &text[t.start..t.end];
-            let src = format!("{expr} exists");
-            let ast = condition::parse(&src, FileId::default(), &ParseOptions::default())
-                .map_err(|e| LowerError(e.message))?;
-            let ExprKind::Unary { lhs } = &ast.kind else {
-                return Err(LowerError(format!("invalid formatting token {expr}")));
-            };
-            let operand = b.operand(lhs)?;
-            segments.push(Segment::Field {
-                key: t.operand.text.clone(),
+/// Renders the template for the interpreter's current event; also returns the typed
+/// `output_fields` (`null` for missing values).
+pub fn render(
+    template: &OutputTemplate,
+    interp: &mut Interpreter<'_>,
+    ev: &dyn Event,
+) -> (String, serde_json::Map<String, serde_json::Value>) {
+    let mut out = String::new();
+    let mut fields = serde_json::Map::new();
+    for s in &template.segments {
+        match s {
+            Segment::Text(t) => out.push_str(t),
+            Segment::Field {
+                key,
                 width,
                 operand,
-            });
-            pos = t.end;
-        }
-        if pos < text.len() {
-            segments.push(Segment::Text(literal(&text[pos..])));
-        }
-        Ok(OutputTemplate { segments })
-    }
-
-    /// Renders the template for the interpreter's current event; also returns the typed
-    /// `output_fields` (`null` for missing values).
-    pub fn render(
-        &self,
-        interp: &mut Interpreter<'_>,
-        ev: &dyn Event,
-    ) -> (String, serde_json::Map<String, serde_json::Value>) {
-        let mut out = String::new();
-        let mut fields = serde_json::Map::new();
-        for s in &self.segments {
-            match s {
-                Segment::Text(t) => out.push_str(t),
-                Segment::Field {
-                    key,
-                    width,
-                    operand,
-                } => {
-                    let is_list = interp.program().operand_types[operand.0 as usize].is_list;
-                    let (text, json) = match interp.operand(ev, *operand) {
-                        None => ("<NA>".to_owned(), serde_json::Value::Null),
-                        Some(v) if is_list => (
-                            format!(
-                                "({})",
-                                v.iter().map(Val::to_text).collect::<Vec<_>>().join(",")
-                            ),
-                            serde_json::Value::Array(v.iter().map(Val::to_json).collect()),
+            } => {
+                let is_list = interp.program().operand_types[operand.0 as usize].is_list;
+                let (text, json) = match interp.operand(ev, *operand) {
+                    None => ("<NA>".to_owned(), serde_json::Value::Null),
+                    Some(v) if is_list => (
+                        format!(
+                            "({})",
+                            v.iter().map(Val::to_text).collect::<Vec<_>>().join(",")
                         ),
-                        Some(v) => match v.first() {
-                            Some(x) => (x.to_text(), x.to_json()),
-                            None => ("<NA>".to_owned(), serde_json::Value::Null),
-                        },
-                    };
-                    out.push_str(&apply_width(&text, *width));
-                    fields.insert(key.clone(), json);
-                }
+                        serde_json::Value::Array(v.iter().map(Val::to_json).collect()),
+                    ),
+                    Some(v) => match v.first() {
+                        Some(x) => (x.to_text(), x.to_json()),
+                        None => ("<NA>".to_owned(), serde_json::Value::Null),
+                    },
+                };
+                out.push_str(&apply_width(&text, *width));
+                fields.insert(key.clone(), json);
             }
         }
-        (out, fields)
     }
+    (out, fields)
 }
 
 /// Pads with spaces or truncates to exactly `width` bytes.
@@ -163,7 +92,7 @@ impl Alert {
         hostname: &str,
     ) -> Alert {
         let r = &interp.program().rules[rule];
-        let (msg, output_fields) = r.output.render(interp, ev);
+        let (msg, output_fields) = render(&r.output, interp, ev);
         let ns = ev.time_ns();
         let (date, tod) = split_time(ns);
         Alert {

@@ -1,5 +1,5 @@
 //! The field, event and operator tables of every event source, built once from the vendored
-//! JSON schemas (`compiler/schemas/*.json`, see its README) and shared as a `'static`
+//! JSON schemas (`ir/schemas/*.json`, see its README) and shared as a `'static`
 //! [`Registry`].
 //!
 //! Sources: `syscall` (libsinsp classes + container and k8smeta plugins), `k8s_audit`,
@@ -92,7 +92,7 @@ pub struct PluginInfo {
     /// Plugin name (`k8saudit`).
     pub name: String,
     /// Version the schemas were extracted from.
-    pub version: crate::load::Version,
+    pub version: crate::vocab::Version,
     /// Async event names it adds to `evt.type` (container: `container`, `container_removed`).
     pub async_event_names: Vec<String>,
 }
@@ -261,7 +261,7 @@ impl Registry {
 fn plugin_info(p: &RawPlugin) -> PluginInfo {
     PluginInfo {
         name: p.name.clone(),
-        version: crate::load::Version::parse(&p.version).unwrap_or(crate::load::Version(0, 0, 0)),
+        version: crate::vocab::Version::parse(&p.version).unwrap_or(crate::vocab::Version(0, 0, 0)),
         async_event_names: p.async_event_names.clone(),
     }
 }
@@ -296,7 +296,7 @@ impl SourceSchema {
             by_name
                 .entry(f.name.clone())
                 .or_default()
-                .push(crate::span::to_u32(i));
+                .push(crate::to_u32(i));
             fields.push(field_def(f));
         }
         let max_len = fields.iter().map(|f| f.name.len()).max().unwrap_or(0);

@@ -1,21 +1,20 @@
-//! The reference interpreter over the lowered IR ([`crate::lower`]), with the exact
-//! semantics of spec §3.4-§3.5 and §2.10 (shared with the AST oracle through [`ops`]).
+//! The reference interpreter over the lowered IR ([`rulec_ir::program`]), with the exact
+//! semantics of spec §3.4-§3.5 and §2.10 (shared with the compiler's AST oracle, `rulec::ast_eval`, through [`ops`]).
 //!
 //! One [`Interpreter`] per program; call [`Interpreter::begin_event`] (done by
 //! [`Interpreter::matching_rules`] / [`Interpreter::eval_rule_on`]) before evaluating an event:
 //! it invalidates the per-event memo (operand values and shared nodes) in O(1) by bumping an
 //! epoch counter.
 
-pub mod ast_eval;
 pub mod code;
 pub mod form;
 pub mod ops;
 
 use crate::event::{Event, StoredAt, Val, Values};
-use crate::lower::{Check, ExprId, Node, OperandId, OperandIr, Program, RhsIr};
-use crate::output::format::Alert;
+use crate::output::Alert;
 use code::{CheckCode, Code, Op, Test, ACCEPT, REJECT};
 use ops::RhsRef;
+use rulec_ir::program::{Check, ExprId, Node, OperandId, OperandIr, Program, RhsIr};
 
 /// Counters of an interpreter.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -443,6 +442,3 @@ pub(crate) fn generic_one(c: &Check, v: &Val) -> bool {
         (Some(_), None) => false,
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -3,7 +3,7 @@
 use super::{
     split_arg, Event, FieldMapEvent, FieldRef, FixtureValue, Stored, StoredAt, Val, Values,
 };
-use crate::schema::{FieldType, Registry};
+use rulec_ir::schema::{FieldType, Registry};
 
 /// One stored field: schema index and text (the lookup key), the type it was parsed for, and
 /// its values (`None` when they do not parse for that type: the field is missing).

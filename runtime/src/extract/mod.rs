@@ -1,6 +1,6 @@
 //! Plugin events built from real event JSON ([`JsonEvent`]) and their field extractors.
 //!
-//! Extractors follow the field descriptions of the vendored schemas (`compiler/schemas`):
+//! Extractors follow the field descriptions of the vendored schemas (`ir/schemas`):
 //! [`k8s_audit`] (`ka.*`), [`cloudtrail`] (`ct.*`, `s3.*`, `ec2.*`, `ecr.*`, `iam.*`),
 //! [`simple`] (okta, github: plain JSON paths), the json plugin fields (`json.value[/ptr]`,
 //! `json.obj`, `json.rawtime` and their `jevt.*` aliases) and the generic plugin `evt.*`
@@ -17,7 +17,7 @@ pub mod simple;
 use serde_json::Value as J;
 
 use crate::event::{parse_typed_owned, Event, FieldRef, Val, Values};
-use crate::output::format::{parse_rfc3339, split_time};
+use crate::output::{parse_rfc3339, split_time};
 
 /// Text values an extractor found (`None` = missing).
 pub type Texts = Option<Vec<String>>;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::condition::ast::OpKind;
+use crate::vocab::OpKind;
 
 /// A libs parameter type (`ppm_param_type`), as named in the schemas (`PT_CHARBUF` ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

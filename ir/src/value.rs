@@ -1,18 +1,6 @@
-//! Runtime events and typed field values.
-//!
-//! An [`Event`] belongs to one source and answers field extractions: [`Event::extract`] returns
-//! the typed [`Values`] of a [`FieldRef`] or `None` when the field is missing for this event
-//! (spec §3.4: a missing field makes every check false, including `!=` and `exists`).
-//!
-//! [`FieldMapEvent`] is a fixture event given as a map `field text -> value(s)`, typed via the
-//! source schema with the literal parsing rules of §3.3 ([`parse_typed`]). Plugin events built
-//! from real JSON payloads live in [`crate::extract`]. [`TypedEvent`] is a fixture whose values
-//! were typed once when it was built, as a runtime event's are: evaluators borrow them through
-//! [`Event::stored`] instead of extracting copies.
+//! Typed field values and field references: what literals are lowered to, what events
+//! extract and what the interpreter compares ([`Val`], [`FieldRef`], [`parse_typed`]).
 
-mod typed;
-
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::schema::{FieldType, SourceSchema};
@@ -113,7 +101,6 @@ impl Val {
 /// The hasher of value sets and name-keyed tables (rule literals and names, fixed at compile
 /// time: SipHash's HashDoS resistance buys nothing there and costs most of an `in` check).
 pub use rustc_hash::FxHasher;
-pub use typed::TypedEvent;
 
 /// A set of values with a fast hasher (`in` / `intersects` literal lists).
 pub type ValSet = rustc_hash::FxHashSet<Val>;
@@ -144,103 +131,43 @@ impl FieldRef {
     pub fn resolve(schema: &SourceSchema, text: &str) -> Option<FieldRef> {
         let (name, arg) = split_arg(text);
         let r = schema.lookup(name, arg).ok()?;
-        let tf = crate::typeck::FieldRef {
-            text: text.to_owned(),
-            index: r.index,
-            ty: r.ty,
-            is_list: r.is_list,
-            span: crate::span::Span::default(),
-        };
-        Some(FieldRef::from_typed(schema, &tf))
+        Some(FieldRef::new(schema, text, r.index, r.ty, r.is_list))
     }
 
-    /// Builds a reference from the typechecker's resolved field.
-    pub fn from_typed(schema: &SourceSchema, f: &crate::typeck::FieldRef) -> FieldRef {
-        let name = schema.fields[f.index].name.clone();
-        let rest = f.text.get(name.len()..).unwrap_or("");
+    /// Builds a reference from a resolved field: `text` as written (`proc.aname[2]`), the
+    /// index of its schema field, its effective type and list-ness.
+    pub fn new(
+        schema: &SourceSchema,
+        text: &str,
+        index: usize,
+        ty: FieldType,
+        is_list: bool,
+    ) -> FieldRef {
+        let name = schema.fields[index].name.clone();
+        let rest = text.get(name.len()..).unwrap_or("");
         let arg = if let Some(a) = rest.strip_prefix('[') {
             Some(a.strip_suffix(']').unwrap_or(a).to_owned())
         } else {
             rest.strip_prefix('.').map(str::to_owned)
         };
         FieldRef {
-            text: f.text.clone(),
+            text: text.to_owned(),
             name,
             arg,
-            index: f.index,
-            ty: f.ty,
-            is_list: f.is_list,
+            index,
+            ty,
+            is_list,
         }
     }
 }
 
 /// `proc.aname[2]` → (`proc.aname`, `2`); dotted arguments stay in the name, as the condition
 /// parser leaves them.
-fn split_arg(text: &str) -> (&str, Option<&str>) {
+pub fn split_arg(text: &str) -> (&str, Option<&str>) {
     match text.split_once('[') {
         Some((name, rest)) => (name, Some(rest.strip_suffix(']').unwrap_or(rest))),
         None => (text, None),
     }
-}
-
-/// A runtime event.
-pub trait Event {
-    /// The event source (`syscall`, `k8s_audit` ...).
-    fn source(&self) -> &str;
-    /// The event type name for syscall events (`openat`); `None` for plugin events. It must
-    /// be the value of the event's `evt.type` field: evaluators pick the rules of this type and
-    /// decide their `evt.type` checks from it ([`crate::interp::code`]).
-    fn evt_type(&self) -> Option<&str>;
-    /// Extracts a field; `None` when the field is missing for this event.
-    fn extract(&self, field: &FieldRef) -> Option<Values>;
-    /// Event time in ns since the epoch (0 when unknown).
-    fn time_ns(&self) -> u64 {
-        0
-    }
-    /// Where the event stores the field's values already typed for `field.ty`
-    /// ([`StoredAt::NotStored`], the default, tells callers to use [`Event::extract`]). The
-    /// place stays valid for the event's lifetime: evaluators look a field up once per event
-    /// and read it through [`Event::stored_values`] on every use. Must agree with `extract`.
-    fn stored_at(&self, field: &FieldRef) -> StoredAt {
-        let _ = field;
-        StoredAt::NotStored
-    }
-    /// The values stored at `at`, a place [`Event::stored_at`] returned for this event.
-    fn stored_values(&self, at: u32) -> &[Val] {
-        let _ = at;
-        &[]
-    }
-    /// The field's values borrowed from the event when it stores them typed
-    /// ([`Event::stored_at`] and [`Event::stored_values`] in one step).
-    fn stored(&self, field: &FieldRef) -> Stored<'_> {
-        match self.stored_at(field) {
-            StoredAt::At(at) => Stored::Values(self.stored_values(at)),
-            StoredAt::Missing => Stored::Missing,
-            StoredAt::NotStored => Stored::NotStored,
-        }
-    }
-}
-
-/// Where an event keeps a field's typed values ([`Event::stored_at`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoredAt {
-    /// At this place: read with [`Event::stored_values`].
-    At(u32),
-    /// The field is missing for this event.
-    Missing,
-    /// The event does not store this field typed: extract it.
-    NotStored,
-}
-
-/// A field lookup in an event's stored typed values ([`Event::stored`]).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Stored<'a> {
-    /// The values, as [`Event::extract`] would return them.
-    Values(&'a [Val]),
-    /// The field is missing for this event.
-    Missing,
-    /// The event does not store this field typed: extract it.
-    NotStored,
 }
 
 fn trunc_signed(v: i128, ty: FieldType) -> i64 {
@@ -358,10 +285,7 @@ pub fn parse_typed(ty: FieldType, text: &str, rhs_net: bool) -> Option<Val> {
             {
                 Val::U64(trunc_unsigned(v, ty))
             } else {
-                let p = crate::typeck::values::SERVICES
-                    .iter()
-                    .find(|(n, _)| *n == text)?
-                    .1;
+                let p = SERVICES.iter().find(|(n, _)| *n == text)?.1;
                 Val::U64(u64::from(p))
             }
         }
@@ -396,108 +320,44 @@ pub fn parse_typed_owned(ty: FieldType, mut text: String) -> Option<Val> {
     parse_typed(ty, &text, false)
 }
 
-/// A fixture value: one string or a list of strings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FixtureValue {
-    /// A scalar.
-    One(String),
-    /// A list (list fields; for scalar fields every element is a candidate, as for
-    /// ancestor fields without an index).
-    Many(Vec<String>),
-}
-
-/// A syscall (or any source) event given as a map field text → value, typed via the schema.
-///
-/// `evt.type` gives [`Event::evt_type`]. Values that do not parse for the field's type make
-/// the field missing.
-#[derive(Debug, Clone, Default)]
-pub struct FieldMapEvent {
-    /// Source name.
-    pub source: String,
-    /// Field text (`proc.name`, `proc.aname[2]`) → value.
-    pub fields: HashMap<String, FixtureValue>,
-    /// Event time (ns since the epoch).
-    pub time_ns: u64,
-}
-
-impl FieldMapEvent {
-    /// A syscall event from `(field, value)` pairs.
-    pub fn syscall<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        FieldMapEvent {
-            source: "syscall".into(),
-            fields: pairs
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), FixtureValue::One(v.to_owned())))
-                .collect(),
-            time_ns: 0,
-        }
-    }
-
-    /// Sets one field.
-    pub fn with(mut self, field: &str, v: FixtureValue) -> Self {
-        self.fields.insert(field.to_owned(), v);
-        self
-    }
-
-    /// From a JSON object `{field: string | number | bool | [..]}` (fixtures).
-    pub fn from_json(source: &str, obj: &serde_json::Value) -> Option<Self> {
-        let text = |v: &serde_json::Value| match v {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        let fields = obj
-            .as_object()?
-            .iter()
-            .map(|(k, v)| {
-                let fv = match v {
-                    serde_json::Value::Array(a) => FixtureValue::Many(a.iter().map(text).collect()),
-                    other => FixtureValue::One(text(other)),
-                };
-                (k.clone(), fv)
-            })
-            .collect();
-        Some(FieldMapEvent {
-            source: source.to_owned(),
-            fields,
-            time_ns: 0,
-        })
-    }
-
-    /// Events of `source` from a JSON array of fixture objects (see [`FieldMapEvent::from_json`];
-    /// elements that are not objects are skipped), or one event from a single object.
-    pub fn parse_many(source: &str, text: &str) -> Result<Vec<Self>, serde_json::Error> {
-        let v: serde_json::Value = serde_json::from_str(text)?;
-        Ok(match &v {
-            serde_json::Value::Array(items) => items
-                .iter()
-                .filter_map(|o| Self::from_json(source, o))
-                .collect(),
-            other => Self::from_json(source, other).into_iter().collect(),
-        })
-    }
-}
-
-impl Event for FieldMapEvent {
-    fn source(&self) -> &str {
-        &self.source
-    }
-
-    fn evt_type(&self) -> Option<&str> {
-        match self.fields.get("evt.type")? {
-            FixtureValue::One(s) => Some(s),
-            FixtureValue::Many(v) => v.first().map(String::as_str),
-        }
-    }
-
-    fn extract(&self, field: &FieldRef) -> Option<Values> {
-        let parse = |s: &str| parse_typed(field.ty, s, false);
-        match self.fields.get(&field.text)? {
-            FixtureValue::One(s) => Some(vec![parse(s)?]),
-            FixtureValue::Many(v) => v.iter().map(|s| parse(s)).collect(),
-        }
-    }
-
-    fn time_ns(&self) -> u64 {
-        self.time_ns
-    }
-}
+/// Service names accepted for `PORT` values (subset of IANA `/etc/services`, TCP/UDP).
+pub const SERVICES: &[(&str, u16)] = &[
+    ("ftp-data", 20),
+    ("ftp", 21),
+    ("ssh", 22),
+    ("telnet", 23),
+    ("smtp", 25),
+    ("domain", 53),
+    ("dns", 53),
+    ("tftp", 69),
+    ("http", 80),
+    ("www", 80),
+    ("kerberos", 88),
+    ("pop3", 110),
+    ("sunrpc", 111),
+    ("ntp", 123),
+    ("netbios-ns", 137),
+    ("netbios-ssn", 139),
+    ("imap", 143),
+    ("snmp", 161),
+    ("ldap", 389),
+    ("https", 443),
+    ("microsoft-ds", 445),
+    ("syslog", 514),
+    ("submission", 587),
+    ("ldaps", 636),
+    ("rsync", 873),
+    ("imaps", 993),
+    ("pop3s", 995),
+    ("socks", 1080),
+    ("openvpn", 1194),
+    ("ms-sql-s", 1433),
+    ("mysql", 3306),
+    ("postgresql", 5432),
+    ("amqp", 5672),
+    ("x11", 6000),
+    ("redis", 6379),
+    ("http-alt", 8080),
+    ("etcd-client", 2379),
+    ("etcd-server", 2380),
+];

@@ -1,15 +1,17 @@
 //! Interpreter unit tests: every operator × type group of operators.json, the odd cases of
 //! spec §3.4/§2.10, transformers, and IR vs AST-oracle agreement on each case.
 
-use super::*;
-use crate::condition::{parse, ParseOptions};
-use crate::event::{FieldMapEvent, FixtureValue};
-use crate::lower::{lower_condition, Node};
-use crate::schema::Registry;
-use crate::span::FileId;
-use crate::typeck::check_condition;
+use rulec::ast_eval;
+use rulec::condition::{parse, ParseOptions};
+use rulec::lower::lower_condition;
+use rulec::span::FileId;
+use rulec::typeck::check_condition;
+use rulec_ir::program::Node;
+use rulec_ir::schema::Registry;
+use rulec_runtime::event::{Event, FieldMapEvent, FixtureValue, Val, Values};
+use rulec_runtime::interp::Interpreter;
 
-fn schema() -> &'static crate::schema::SourceSchema {
+fn schema() -> &'static rulec_ir::schema::SourceSchema {
     Registry::get().source("syscall").expect("syscall schema")
 }
 
@@ -322,11 +324,11 @@ fn shared_macro_is_one_node_evaluated_once() {
   output: "r3 %8proc.name|"
   priority: ERROR
 "#;
-    let mut a = crate::Analysis::new(crate::LoadOptions::default());
+    let mut a = rulec::Analysis::new(rulec::LoadOptions::default());
     a.add_file("r.yaml", rules);
     let out = a.load();
     assert!(out.successful(), "{:?}", out.unique_diagnostics());
-    let progs = crate::lower::lower_outcome(&out);
+    let progs = rulec::lower::lower_outcome(&out);
     assert_eq!(progs.len(), 1);
     let p = &progs[0];
     assert_eq!(p.rules.len(), 3);
@@ -374,10 +376,10 @@ fn output_missing_and_lists() {
   output: "n=%proc.name t=%fd.types p=%proc.pid c=%container.info"
   priority: INFO
 "#;
-    let mut a = crate::Analysis::new(crate::LoadOptions::default());
+    let mut a = rulec::Analysis::new(rulec::LoadOptions::default());
     a.add_file("r.yaml", rules);
     let out = a.load();
-    let progs = crate::lower::lower_outcome(&out);
+    let progs = rulec::lower::lower_outcome(&out);
     let p = &progs[0];
     let mut it = Interpreter::new(p);
     let e = FieldMapEvent::syscall([("evt.type", "openat"), ("proc.pid", "3")]).with(
@@ -455,7 +457,7 @@ impl Event for NulEvent {
         Some("openat")
     }
 
-    fn extract(&self, field: &crate::event::FieldRef) -> Option<Values> {
+    fn extract(&self, field: &rulec_runtime::event::FieldRef) -> Option<Values> {
         match field.text.as_str() {
             "evt.type" => Some(vec![Val::Str("openat".into())]),
             "proc.name" => Some(vec![Val::Str("ab\0cd".into())]),
@@ -483,7 +485,7 @@ fn specialised_string_tests_stop_at_the_first_nul() {
     ] {
         let ast = parse(cond, FileId::default(), &ParseOptions::default()).expect("parses");
         let checked = check_condition(s, &ast);
-        let prog = crate::lower::lower_conditions(s, &[(cond, Some(vec!["openat".into()]))])
+        let prog = rulec::lower::lower_conditions(s, &[(cond, Some(vec!["openat".into()]))])
             .expect("lowers");
         let mut it = Interpreter::new(&prog);
         let got = it.matching_rules(&NulEvent) == vec![0];
@@ -498,7 +500,7 @@ fn specialised_string_tests_stop_at_the_first_nul() {
 
 #[test]
 fn event_types_with_the_same_rules_and_type_checks_share_code() {
-    let prog = crate::lower::lower_conditions(
+    let prog = rulec::lower::lower_conditions(
         schema(),
         &[
             (
@@ -512,7 +514,7 @@ fn event_types_with_the_same_rules_and_type_checks_share_code() {
         ],
     )
     .expect("lowers");
-    let code = code::Code::new(&prog);
+    let code = rulec_runtime::interp::code::Code::new(&prog);
     let entry = |t: &str| code.rules_for(Some(t)).entry;
     assert_eq!(
         entry("connect"),
