@@ -22,7 +22,7 @@ impl Options {
     /// Falco 0.44.1 (libs master behaviour).
     pub fn for_load(opts: &crate::LoadOptions) -> Options {
         Options {
-            evt_num_invariant: opts.engine_version > crate::load::Version(0, 62, 0),
+            evt_num_invariant: opts.engine_version > rulec_ir::vocab::Version(0, 62, 0),
         }
     }
 }

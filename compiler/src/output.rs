@@ -6,8 +6,6 @@
 //! field-name characters (with a directly following `[arg]` tried first) is shortened until it
 //! resolves (`%proc.name)` and `%fd.name.` end the token before `)` / `.`).
 
-pub mod template;
-
 use rustc_hash::FxHashMap;
 
 use crate::condition::ast::{ExprKind, TransformerName};

@@ -136,7 +136,7 @@ fn matches(b: &Bundle, events: &[&dyn Event]) -> Vec<Vec<(String, String)>> {
     for p in &b.programs {
         let mut it = Interpreter::new(p);
         for e in events {
-            let alerts = it.alerts(*e, "host");
+            let alerts = rulec_runtime::output::Alert::for_matches(&mut it, *e, "host");
             out.push(alerts.into_iter().map(|a| (a.rule, a.output)).collect());
         }
     }

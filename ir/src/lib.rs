@@ -10,14 +10,13 @@
 //! * [`value`]: typed field values ([`value::Val`]), field references and the literal parsing
 //!   of spec §3.3 that lowering and events share.
 //! * [`program`]: the evaluation IR, one hash-consed arena per event source.
-//! * [`template`]: compiled output templates.
+//!   Compiled output templates ([`program::OutputTemplate`]) are part of it.
 //! * [`bundle`]: the versioned, checksummed bundle file, writer and validating reader in one
 //!   place so they cannot drift.
 
 pub mod bundle;
 pub mod program;
 pub mod schema;
-pub mod template;
 pub mod value;
 pub mod vocab;
 

@@ -21,7 +21,6 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::schema::FieldType;
-use crate::template::OutputTemplate;
 use crate::value::{FieldRef, Val, ValSet};
 use crate::vocab::{Modifier, OpKind, Priority, TransformerName};
 
@@ -267,6 +266,33 @@ impl Program {
     pub fn node_count(&self) -> usize {
         self.nodes.len()
     }
+}
+
+// Output templates (spec §5): literal segments and `%[N]field` tokens whose operands live in
+// the rule's arena, so rendering shares the interpreter's per-event extraction memo. Built by
+// the compiler (`rulec::lower::template`), rendered by the runtime (`rulec_runtime::output`).
+
+/// One piece of a compiled template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Segment {
+    /// Literal text.
+    Text(String),
+    /// A `%` token.
+    Field {
+        /// Canonical text (`proc.name`, `tolower(proc.name)`): the `output_fields` key.
+        key: String,
+        /// Width (`%20proc.name`), if given.
+        width: Option<usize>,
+        /// The lowered operand.
+        operand: OperandId,
+    },
+}
+
+/// A compiled output template.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OutputTemplate {
+    /// Segments in order.
+    pub segments: Vec<Segment>,
 }
 
 /// Compiles a RE2-style pattern as a full match (`^(?:p)$`).

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use rulec_ir::template::{OutputTemplate, Segment};
+use rulec_ir::program::{OutputTemplate, Segment};
 
 use crate::event::{Event, Val};
 use crate::interp::Interpreter;
@@ -84,6 +84,15 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// Alerts for every rule of the interpreter's program that matches `ev`, in rule order.
+    pub fn for_matches(interp: &mut Interpreter<'_>, ev: &dyn Event, hostname: &str) -> Vec<Alert> {
+        let rules = interp.matching_rules(ev);
+        rules
+            .into_iter()
+            .map(|r| Alert::for_rule(interp, r, ev, hostname))
+            .collect()
+    }
+
     /// Builds the alert of rule `rule` of the interpreter's program for `ev`.
     pub fn for_rule(
         interp: &mut Interpreter<'_>,

@@ -346,7 +346,7 @@ fn shared_macro_is_one_node_evaluated_once() {
     // The macro's two checks once (the rules share them as a leading conjunct, or through
     // the memo), plus each rule's own `fd.name` check; `evt.type` is known for execve rules.
     assert_eq!(it.stats.nodes_evaluated, 4, "{:?}", it.stats);
-    let alerts = it.alerts(&e, "host");
+    let alerts = rulec_runtime::output::Alert::for_matches(&mut it, &e, "host");
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0].rule, "r2");
     assert!(
@@ -360,11 +360,11 @@ fn shared_macro_is_one_node_evaluated_once() {
         ("proc.name", "sh"),
         ("proc.pid", "7"),
     ]);
-    let al = it.alerts(&e3, "host");
+    let al = rulec_runtime::output::Alert::for_matches(&mut it, &e3, "host");
     assert_eq!(al.len(), 1);
     assert!(al[0].output.ends_with("r3 sh      |"), "{}", al[0].output);
     let e4 = ev(&[("evt.type", "openat"), ("proc.pid", "7")]);
-    assert!(it.alerts(&e4, "h").is_empty());
+    assert!(rulec_runtime::output::Alert::for_matches(&mut it, &e4, "h").is_empty());
 }
 
 #[test]
@@ -386,7 +386,7 @@ fn output_missing_and_lists() {
         "fd.types",
         FixtureValue::Many(vec!["file".into(), "ipv4".into()]),
     );
-    let al = it.alerts(&e, "h");
+    let al = rulec_runtime::output::Alert::for_matches(&mut it, &e, "h");
     assert_eq!(al.len(), 1);
     assert!(
         al[0].output.ends_with("n=<NA> t=(file,ipv4) p=3 c="),

@@ -9,6 +9,8 @@
 //!
 //! [`CompiledRule::event_types`]: crate::load::compile::CompiledRule::event_types
 
+pub mod template;
+
 use std::collections::HashMap;
 
 pub use rulec_ir::program::*;
@@ -18,9 +20,9 @@ use rulec_ir::vocab::Priority;
 use crate::condition::ast::{
     self, Expr, ExprKind, Modifier, OpKind, Operand, Rhs, TrArg, TransformerName,
 };
-use crate::output::template::compile_template;
 use crate::schema::{FieldType, Registry, SourceSchema};
 use crate::typeck::TypedCondition;
+use template::compile_template;
 
 /// Why lowering failed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -225,7 +225,7 @@ impl Suite {
         for ev in &test.events {
             let ev = ev.as_event();
             if let Some(i) = interp.as_mut() {
-                for a in i.alerts(ev, HOSTNAME) {
+                for a in Alert::for_matches(i, ev, HOSTNAME) {
                     fired_set.insert(a.rule.clone());
                     alerts.push(a);
                 }

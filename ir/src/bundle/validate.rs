@@ -3,9 +3,9 @@
 use std::collections::HashSet;
 
 use super::{global_prefilter, Bundle, BundleError, SYSCALL_LIMIT};
+use crate::program::Segment;
 use crate::program::{Node, OperandIr, Program, RhsIr};
 use crate::schema::Registry;
-use crate::template::Segment;
 
 /// Deepest boolean or operand nesting accepted: the interpreter recurses once per level, and
 /// the loader's parser stops at depth 1000 (macros can add a little).

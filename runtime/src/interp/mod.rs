@@ -11,7 +11,6 @@ pub mod form;
 pub mod ops;
 
 use crate::event::{Event, StoredAt, Val, Values};
-use crate::output::Alert;
 use code::{CheckCode, Code, Op, Test, ACCEPT, REJECT};
 use ops::RhsRef;
 use rulec_ir::program::{Check, ExprId, Node, OperandId, OperandIr, Program, RhsIr};
@@ -123,15 +122,6 @@ impl<'p> Interpreter<'p> {
         out.sort_unstable();
         self.stats.matches += out.len() as u64;
         out
-    }
-
-    /// Alerts for every matching rule.
-    pub fn alerts(&mut self, ev: &dyn Event, hostname: &str) -> Vec<Alert> {
-        let rules = self.matching_rules(ev);
-        rules
-            .into_iter()
-            .map(|r| Alert::for_rule(self, r, ev, hostname))
-            .collect()
     }
 
     /// Evaluates one rule on a fresh event memo.

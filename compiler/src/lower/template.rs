@@ -2,7 +2,7 @@
 //! [`crate::output::check_output`] is parsed as an operand and lowered into the rule's program
 //! (the runtime renders templates, `rulec_runtime::output`).
 
-use rulec_ir::template::{OutputTemplate, Segment};
+use rulec_ir::program::{OutputTemplate, Segment};
 
 use crate::condition::ast::ExprKind;
 use crate::condition::{self, ParseOptions};
