@@ -1,8 +1,10 @@
-//! `falco-rulec compile` (rules files to a `.bundle`) and `falco-rulec inspect` (show a
-//! bundle after verifying it).
+//! `falco-rulec compile` (rules files to a `.bundle`, optionally signed), `falco-rulec inspect`
+//! (show a bundle after verifying it) and `falco-rulec keygen` (an Ed25519 key pair for
+//! signing).
 
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -10,6 +12,7 @@ use clap::{Args, ValueEnum};
 use rulec::render::human;
 use rulec::schema::Registry;
 use rulec::{Diagnostic, Severity};
+use rulec_ir::bundle::sign::{self, SigningKey};
 use rulec_ir::bundle::{hex, Bundle, FileInfo};
 use serde_json::json;
 
@@ -24,6 +27,10 @@ pub struct CompileArgs {
     /// Bundle file to write; without it the rules are compiled and summarised only.
     #[arg(short = 'o', long = "output", value_name = "FILE.bundle")]
     pub output: Option<PathBuf>,
+    /// Sign the bundle with this Ed25519 private key (PKCS#8 PEM as written by
+    /// `falco-rulec keygen` or `openssl genpkey -algorithm ed25519`, or 64 hex characters).
+    #[arg(long, value_name = "KEYFILE")]
+    pub sign: Option<PathBuf>,
     #[command(flatten)]
     pub load: LoadArgs,
     /// Color diagnostics: auto (on a terminal), always or never.
@@ -51,11 +58,37 @@ pub struct InspectArgs {
     pub format: InspectFormat,
 }
 
+/// Arguments of `keygen`.
+#[derive(Args, Debug)]
+pub struct KeygenArgs {
+    /// Writes PREFIX.key (private key, PKCS#8 PEM, mode 0600) and PREFIX.pub (public key,
+    /// SPKI PEM).
+    #[arg(long, value_name = "PREFIX")]
+    pub out: PathBuf,
+    /// Overwrite existing PREFIX.key / PREFIX.pub.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Largest key file `compile --sign` reads.
+const MAX_KEY_SIZE: u64 = 64 * 1024;
+
 /// Largest bundle `inspect` reads.
 const MAX_BUNDLE_SIZE: u64 = 256 * 1024 * 1024;
 
 /// Runs `compile`: exit 0 on success, 1 when the rules have errors or cannot be bundled.
 pub fn run_compile(args: &CompileArgs) -> Result<ExitCode> {
+    // Read the key first: a bad key file should not wait for a whole compile.
+    let key = match &args.sign {
+        Some(path) => match load_signing_key(path)? {
+            Ok(k) => Some(k),
+            Err(msg) => {
+                eprintln!("error: {}: {msg}", path.display());
+                return Ok(ExitCode::from(1));
+            }
+        },
+        None => None,
+    };
     let files = collect_files(&args.paths)?;
     let analysis = args.load.analysis(&files);
     let outcome = analysis.load();
@@ -87,7 +120,10 @@ pub fn run_compile(args: &CompileArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    let bytes = bundle.write();
+    let bytes = match &key {
+        Some(k) => bundle.write_signed(k),
+        None => bundle.write(),
+    };
     let warnings = diags.len() - errors;
     let enabled = bundle.rules.iter().filter(|r| r.ir.is_some()).count();
     let mut out = format!(
@@ -108,6 +144,12 @@ pub fn run_compile(args: &CompileArgs) -> Result<ExitCode> {
         plural(bundle.prefilter.len()),
         bytes.len(),
     );
+    if let Some(k) = &key {
+        out.push_str(&format!(
+            ", signed by {}",
+            hex(k.verifying_key().as_bytes())
+        ));
+    }
     if warnings > 0 {
         out.push_str(&format!(
             ", {warnings} warning{} (see `falco-rulec lint`)",
@@ -122,6 +164,109 @@ pub fn run_compile(args: &CompileArgs) -> Result<ExitCode> {
         }
         None => println!("compiled (not written, no -o): {out}"),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a private key file: `Err` (usage error, exit 2) when it cannot be read, `Ok(Err)`
+/// with the reason when it is not a key (exit 1).
+fn load_signing_key(path: &Path) -> Result<Result<SigningKey, String>> {
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read key file {}", path.display()))?
+        .len();
+    if size > MAX_KEY_SIZE {
+        return Ok(Err(format!(
+            "{size} bytes is too large for a key file: expected an Ed25519 private key \
+             (PKCS#8 PEM or 64 hex characters)"
+        )));
+    }
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read key file {}", path.display()))?;
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Ok(Err(
+            "not a text file: expected an Ed25519 private key (PKCS#8 PEM, as written by \
+             `falco-rulec keygen` or `openssl genpkey -algorithm ed25519`, or 64 hex characters)"
+                .into(),
+        ));
+    };
+    Ok(sign::read_signing_key(&text).map_err(|e| format!("bad signing key: {e}")))
+}
+
+/// `PREFIX` with `ext` appended (`keys/prod` + `.key`).
+fn with_suffix(prefix: &Path, ext: &str) -> PathBuf {
+    let mut s = OsString::from(prefix.as_os_str());
+    s.push(ext);
+    PathBuf::from(s)
+}
+
+/// Writes `contents` to `path` with `mode` (Unix), refusing to replace a file unless `force`.
+fn write_new(path: &Path, contents: &[u8], mode: u32, force: bool) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true);
+    if force {
+        opts.create(true).truncate(true);
+    } else {
+        opts.create_new(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        opts.mode(mode);
+        let mut f = opts
+            .open(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        // An existing file (--force) keeps its mode on open: set it.
+        f.set_permissions(std::fs::Permissions::from_mode(mode))
+            .with_context(|| format!("cannot set the mode of {}", path.display()))?;
+        f.write_all(contents)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = mode;
+        let mut f = opts
+            .open(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        f.write_all(contents)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Runs `keygen`: writes PREFIX.key and PREFIX.pub, prints the public key in hex.
+pub fn run_keygen(args: &KeygenArgs) -> Result<ExitCode> {
+    let key_path = with_suffix(&args.out, ".key");
+    let pub_path = with_suffix(&args.out, ".pub");
+    if !args.force {
+        for p in [&key_path, &pub_path] {
+            if p.exists() {
+                eprintln!(
+                    "error: {} exists: not overwriting a key (--force replaces it)",
+                    p.display()
+                );
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    let key = sign::generate();
+    let vk = key.verifying_key();
+    write_new(
+        &key_path,
+        sign::signing_key_pem(&key).as_bytes(),
+        0o600,
+        args.force,
+    )?;
+    write_new(
+        &pub_path,
+        sign::verifying_key_pem(&vk).as_bytes(),
+        0o644,
+        args.force,
+    )?;
+    eprintln!(
+        "wrote {} (private key, keep it secret) and {} (public key, for the nodes)",
+        key_path.display(),
+        pub_path.display()
+    );
+    println!("{}", hex(vk.as_bytes()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -181,6 +326,13 @@ fn inspect_text(b: &Bundle, info: &FileInfo) -> String {
         info.format_version, info.total_len, info.header_len, info.payload_len
     ));
     s.push_str(&format!("checksum: sha256 {} OK\n", hex(&info.checksum)));
+    match &info.signer {
+        Some(k) => s.push_str(&format!(
+            "signature: Ed25519, signed by {} OK (verified against the embedded key)\n",
+            hex(k)
+        )),
+        None => s.push_str("signature: unsigned\n"),
+    }
     s.push_str(&format!(
         "compiler: falco-rulec {}\nengine version: {}\n",
         b.header.compiler_version, b.header.engine_version
@@ -263,6 +415,9 @@ fn inspect_json(b: &Bundle, info: &FileInfo) -> serde_json::Value {
         "header_len": info.header_len,
         "payload_len": info.payload_len,
         "checksum": { "algorithm": "sha256", "value": hex(&info.checksum), "ok": true },
+        "signature": info.signer.map(|k| json!({
+            "algorithm": "ed25519", "public_key": hex(&k), "ok": true,
+        })),
         "compiler_version": b.header.compiler_version,
         "engine_version": b.header.engine_version,
         "schema_versions": b.header.schema_versions.iter().map(|v| json!({

@@ -40,11 +40,15 @@ enum Command {
     /// Run rule unit tests (YAML test files of events and expected alerts): exit 0 when all
     /// pass, 1 on failures or files that do not load, 2 on usage errors.
     Test(test::TestArgs),
-    /// Compile rules files into a versioned, checksummed bundle (`-o FILE.bundle`); refuses
-    /// when the rules have errors.
+    /// Compile rules files into a versioned, checksummed bundle (`-o FILE.bundle`, signed with
+    /// `--sign KEYFILE`); refuses when the rules have errors.
     Compile(bundle::CompileArgs),
-    /// Verify a bundle and show its versions, rules, event types and syscall prefilter.
+    /// Verify a bundle and show its versions, signer, rules, event types and syscall
+    /// prefilter.
     Inspect(bundle::InspectArgs),
+    /// Make an Ed25519 key pair for signing bundles (`compile --sign PREFIX.key`): writes
+    /// PREFIX.key and PREFIX.pub and prints the public key in hex.
+    Keygen(bundle::KeygenArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
         Command::Test(args) => test::run(&args),
         Command::Compile(args) => bundle::run_compile(&args),
         Command::Inspect(args) => bundle::run_inspect(&args),
+        Command::Keygen(args) => bundle::run_keygen(&args),
     };
     match result {
         Ok(code) => code,

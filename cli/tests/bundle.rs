@@ -145,3 +145,268 @@ fn compile_refuses_rules_with_errors() {
     );
     assert!(!out.exists());
 }
+
+/// `falco-rulec keygen --out PREFIX`: the public key hex it prints.
+fn keygen(prefix: &std::path::Path) -> String {
+    // keygen refuses to overwrite: start clean even in a reused temporary directory.
+    for ext in ["key", "pub"] {
+        let _ = std::fs::remove_file(prefix.with_extension(ext));
+    }
+    let o = run(&["keygen", "--out", prefix.to_str().expect("utf-8 path")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let hex = stdout(&o).trim().to_owned();
+    assert_eq!(hex.len(), 64, "{hex}");
+    assert!(hex.chars().all(|c| c.is_ascii_hexdigit()), "{hex}");
+    assert!(
+        stderr(&o).contains("private key, keep it secret"),
+        "{}",
+        stderr(&o)
+    );
+    hex
+}
+
+#[test]
+fn keygen_compile_sign_and_inspect() {
+    let prefix = tmp("signer");
+    let hex = keygen(&prefix);
+    let key = tmp("signer.key");
+    let public = tmp("signer.pub");
+    let key_text = std::fs::read_to_string(&key).expect("key written");
+    assert!(
+        key_text.starts_with("-----BEGIN PRIVATE KEY-----\n"),
+        "{key_text}"
+    );
+    let pub_text = std::fs::read_to_string(&public).expect("public key written");
+    assert!(
+        pub_text.starts_with("-----BEGIN PUBLIC KEY-----\n"),
+        "{pub_text}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).expect("key").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    // The public key file is the printed key.
+    let vk = rulec_ir::bundle::sign::read_verifying_key(&pub_text).expect("SPKI PEM");
+    assert_eq!(rulec_ir::bundle::hex(vk.as_bytes()), hex);
+
+    // keygen does not overwrite a key unless --force.
+    let o = run(&["keygen", "--out", prefix.to_str().expect("utf-8 path")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("signer.key exists: not overwriting a key"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&key).ok().as_deref(),
+        Some(key_text.as_str())
+    );
+
+    let out = tmp("signed.bundle");
+    let o = run(&[
+        "compile",
+        "--sign",
+        key.to_str().expect("utf-8 path"),
+        "-o",
+        out.to_str().expect("utf-8 path"),
+        "rules/",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!(", signed by {hex}")),
+        "{}",
+        stdout(&o)
+    );
+
+    let o = run(&["inspect", out.to_str().expect("utf-8 path")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(
+        s.contains(&format!("\nsignature: Ed25519, signed by {hex} OK")),
+        "{s}"
+    );
+    assert!(s.contains("source syscall: 4 rules"), "{s}");
+    let o = run(&[
+        "inspect",
+        "--format",
+        "json",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["signature"]["algorithm"], "ed25519");
+    assert_eq!(v["signature"]["public_key"], hex.as_str());
+    assert_eq!(v["signature"]["ok"], true);
+
+    // The same rules unsigned.
+    let plain = compile_rules("unsigned.bundle");
+    let o = run(&["inspect", plain.to_str().expect("utf-8 path")]);
+    assert!(
+        stdout(&o).contains("\nsignature: unsigned\n"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&[
+        "inspect",
+        "--format",
+        "json",
+        plain.to_str().expect("utf-8 path"),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert!(v["signature"].is_null(), "{v}");
+    let signed = std::fs::read(&out).expect("signed");
+    let unsigned = std::fs::read(&plain).expect("unsigned");
+    assert_eq!(signed.len(), unsigned.len() + 96);
+
+    // A signature changed after signing (checksum recomputed) is refused.
+    let sig_byte = signed.len() - 32 - 10;
+    let mut body = signed[..signed.len() - 32].to_vec();
+    body[sig_byte] ^= 0x01;
+    let forged = tmp("forged.bundle");
+    std::fs::write(&forged, rulec_ir::bundle::seal(body)).expect("write forged");
+    let o = run(&["inspect", forged.to_str().expect("utf-8 path")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("forged.bundle: bundle signature is invalid"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).is_empty());
+
+    // --force replaces the pair.
+    let o = run(&[
+        "keygen",
+        "--force",
+        "--out",
+        prefix.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ne!(stdout(&o).trim(), hex);
+}
+
+#[test]
+fn compile_signs_with_an_openssl_key() {
+    let has_openssl = std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_openssl {
+        println!("skipped: openssl is not on PATH");
+        return;
+    }
+    let key = tmp("openssl.key");
+    let o = std::process::Command::new("openssl")
+        .args(["genpkey", "-algorithm", "ed25519", "-out"])
+        .arg(&key)
+        .output()
+        .expect("openssl runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = std::process::Command::new("openssl")
+        .args(["pkey", "-pubout", "-in"])
+        .arg(&key)
+        .output()
+        .expect("openssl runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let vk = rulec_ir::bundle::sign::read_verifying_key(&stdout(&o)).expect("openssl public key");
+    let hex = rulec_ir::bundle::hex(vk.as_bytes());
+
+    let out = tmp("openssl.bundle");
+    let o = run(&[
+        "compile",
+        "--sign",
+        key.to_str().expect("utf-8 path"),
+        "-o",
+        out.to_str().expect("utf-8 path"),
+        "rules/",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&["inspect", out.to_str().expect("utf-8 path")]);
+    assert!(
+        stdout(&o).contains(&format!("signed by {hex} OK")),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn bad_key_files_are_refused() {
+    let prefix = tmp("bad-keys");
+    keygen(&prefix);
+    let out = tmp("bad-key.bundle");
+    let compile = |key: &std::path::Path| {
+        run(&[
+            "compile",
+            "--sign",
+            key.to_str().expect("utf-8 path"),
+            "-o",
+            out.to_str().expect("utf-8 path"),
+            "rules/",
+        ])
+    };
+
+    // The public key where the private one belongs.
+    let public = tmp("bad-keys.pub");
+    let o = compile(&public);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!(
+            "error: {}: bad signing key: this is a public key",
+            public.display()
+        )),
+        "{e}"
+    );
+
+    let garbage = common::tmp_file("bundle", "garbage.key", "not a key\n");
+    let o = compile(&garbage);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!(
+            "error: {}: bad signing key: not a key: expected a PEM key (-----BEGIN PRIVATE KEY-----) or 64 hex characters",
+            garbage.display()
+        )),
+        "{e}"
+    );
+    assert!(
+        !e.contains("not a key\n"),
+        "the key text is not quoted: {e}"
+    );
+
+    let short = common::tmp_file("bundle", "short.key", "abcdef\n");
+    let o = compile(&short);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("found 6 hex characters"),
+        "{}",
+        stderr(&o)
+    );
+
+    let binary = common::tmp_file("bundle", "binary.key", [0xffu8, 0xfe, 0]);
+    let o = compile(&binary);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("binary.key: not a text file"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A missing file is a usage error, like a missing rules file or bundle.
+    let missing = tmp("missing.key");
+    let o = compile(&missing);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!("cannot read key file {}", missing.display())),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+
+    // A key in hex (the 32-byte seed) signs.
+    let seed = common::tmp_file("bundle", "seed.key", format!("{}\n", "42".repeat(32)));
+    let o = compile(&seed);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains(", signed by "), "{}", stdout(&o));
+}

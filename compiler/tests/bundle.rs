@@ -292,10 +292,11 @@ fn not_a_bundle_and_trailing_bytes() {
 
 #[test]
 fn unknown_flags_are_refused() {
+    // Bit 0 is SIGNED (a signature block follows the payload); every other bit is unknown.
     let mut bytes = rules_bytes().to_vec();
-    bytes[10] = 1;
+    bytes[10] = 2;
     reseal(&mut bytes);
-    assert_eq!(Bundle::read(&bytes), Err(BundleError::UnknownFlags(1)));
+    assert_eq!(Bundle::read(&bytes), Err(BundleError::UnknownFlags(2)));
 }
 
 #[test]

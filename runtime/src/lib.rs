@@ -10,6 +10,7 @@
 //! * [`engine`]: one evaluation interface over the JIT and the interpreter;
 //! * [`output`]: rendering of rule outputs and the alert record Falco emits.
 
+pub mod agent;
 pub mod engine;
 pub mod event;
 pub mod extract;

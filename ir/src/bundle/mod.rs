@@ -8,20 +8,35 @@
 //! |---|---|---|
 //! | 0 | 8 | magic `FRBNDL\0\x01` ([`MAGIC`]) |
 //! | 8 | 2 | format version (u16, [`FORMAT_VERSION`]) |
-//! | 10 | 2 | flags (u16, must be 0) |
+//! | 10 | 2 | flags (u16): bit 0 [`FLAG_SIGNED`], every other bit must be 0 |
 //! | 12 | 4 | header length `H` (u32) |
 //! | 16 | 8 | payload length `P` (u64) |
 //! | 24 | `H` | header: postcard-encoded [`Header`] (compiler, engine and schema versions) |
 //! | 24+`H` | `P` | payload: postcard-encoded files, rule metadata, programs, global prefilter |
-//! | 24+`H`+`P` | 32 | SHA-256 of bytes `0 .. 24+H+P` |
+//! | 24+`H`+`P` | 96 | signed bundles only (flag [`FLAG_SIGNED`]): signature block, the signer's 32-byte Ed25519 public key then the 64-byte Ed25519 signature of bytes `0 .. 24+H+P` |
+//! | 24+`H`+`P`+`S` | 32 | SHA-256 of bytes `0 .. 24+H+P+S` (`S` = 96 when signed, else 0) |
+//!
+//! An unsigned bundle ([`Bundle::write`]) has flags 0 and no signature block. A signed one
+//! ([`Bundle::write_signed`]) is the same bytes with the [`FLAG_SIGNED`] bit set in the
+//! preamble (before signing, so the flag is covered by the signature) and the signature block
+//! inserted before the checksum; the checksum covers the signature block too. Keys are
+//! Ed25519 ([`sign`]: PKCS#8 / SPKI PEM as OpenSSL writes them, or hex).
 //!
 //! [`Bundle::read`] checks, in order: magic, format version (a newer one is refused before
-//! anything else is interpreted), lengths (truncation), checksum, flags, then decodes the two
-//! sections and validates every internal reference ([`Bundle::validate`]), so that a crafted
-//! bundle that passes the checksum still cannot make the interpreter index out of bounds,
-//! loop or recurse without bound. Decoding is bounded by the input: every sequence element
-//! takes at least one input byte and preallocation is capped by the remaining input.
+//! anything else is interpreted), lengths (truncation), checksum, flags, the signature (it
+//! must verify against the public key embedded next to it: [`BundleError::BadSignature`]),
+//! then decodes the two sections and validates every internal reference
+//! ([`Bundle::validate`]), so that a crafted bundle that passes the checksum still cannot make
+//! the interpreter index out of bounds, loop or recurse without bound. Decoding is bounded by
+//! the input: every sequence element takes at least one input byte and preallocation is
+//! capped by the remaining input.
+//!
+//! The checksum only detects accidents (anyone can recompute it); the signature says who
+//! wrote the bundle, which only means something against a list of keys the reader trusts:
+//! [`read_trusted`] also refuses unsigned bundles ([`BundleError::Unsigned`]) and bundles
+//! signed by any other key ([`BundleError::UntrustedSigner`]) when that list is not empty.
 
+pub mod sign;
 mod validate;
 
 use std::cell::Cell;
@@ -30,6 +45,8 @@ use std::collections::BTreeSet;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use self::sign::{SigningKey, VerifyingKey, PUBLIC_KEY_LEN, SIGNATURE_BLOCK_LEN};
 
 use crate::program::Program;
 use crate::schema::Registry;
@@ -43,6 +60,10 @@ pub const FORMAT_VERSION: u16 = 1;
 pub const PREAMBLE_LEN: usize = 24;
 /// Size of the trailing SHA-256 checksum.
 pub const CHECKSUM_LEN: usize = 32;
+/// Flags bit 0: the bundle is signed (a signature block precedes the checksum).
+pub const FLAG_SIGNED: u16 = 1;
+/// Every flag this build knows.
+pub const KNOWN_FLAGS: u16 = FLAG_SIGNED;
 /// Syscall numbers in prefilter sets are below this bound (a 512-bit map).
 pub const SYSCALL_LIMIT: u16 = 512;
 /// The compiler version written into bundles.
@@ -87,9 +108,30 @@ pub enum BundleError {
     /// Format version 0 (never written).
     #[error("unsupported bundle format version {0}")]
     UnsupportedVersion(u16),
-    /// Flags this build does not know.
+    /// Flags this build does not know (the unknown bits).
     #[error("bundle uses unknown flags {0:#06x}: upgrade falco-rulec")]
     UnknownFlags(u16),
+    /// The signature does not verify against the public key embedded next to it.
+    #[error(
+        "bundle signature is invalid: it does not verify against the public key embedded in \
+         the bundle (the file was modified after signing, or the signature block is corrupt)"
+    )]
+    BadSignature,
+    /// Trusted keys are configured but the bundle is not signed.
+    #[error(
+        "bundle is not signed, and a trusted key is configured: sign it \
+         (`falco-rulec compile --sign KEYFILE`) or remove the trusted keys"
+    )]
+    Unsigned,
+    /// The bundle is validly signed, by a key that is not among the trusted ones.
+    #[error(
+        "bundle is signed by a key that is not trusted (public key {key_hex}): \
+         add that public key to the trusted keys, or sign the bundle with a trusted key"
+    )]
+    UntrustedSigner {
+        /// The signer's public key (hex).
+        key_hex: String,
+    },
     /// A section does not decode.
     #[error("corrupt bundle {section} at byte offset {offset}: {message}")]
     Corrupt {
@@ -233,6 +275,8 @@ pub struct FileInfo {
     pub total_len: u64,
     /// The (verified) SHA-256 checksum.
     pub checksum: [u8; 32],
+    /// Signed bundles: the signer's Ed25519 public key (the signature verified against it).
+    pub signer: Option<[u8; 32]>,
 }
 
 /// Lowercase hex of `bytes`.
@@ -241,9 +285,21 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 impl Bundle {
-    /// Encodes the bundle (see the module documentation for the layout).
-    #[allow(clippy::expect_used)]
+    /// Encodes the bundle, unsigned (see the module documentation for the layout).
     pub fn write(&self) -> Vec<u8> {
+        seal(self.body(0))
+    }
+
+    /// Encodes the bundle signed with `key`: the unsigned layout with flag [`FLAG_SIGNED`]
+    /// and the signature block (public key, signature of everything before it) before the
+    /// checksum.
+    pub fn write_signed(&self, key: &SigningKey) -> Vec<u8> {
+        seal(sign_body(self.body(FLAG_SIGNED), key))
+    }
+
+    /// Preamble (with `flags`), header and payload.
+    #[allow(clippy::expect_used)]
+    fn body(&self, flags: u16) -> Vec<u8> {
         // The bundle types only use serde features postcard supports: encoding cannot fail.
         let header = postcard::to_allocvec(&self.header).expect("bundle header encodes");
         let payload = postcard::to_allocvec(&PayloadRef {
@@ -253,27 +309,38 @@ impl Bundle {
             prefilter: &self.prefilter,
         })
         .expect("bundle payload encodes");
-        let mut out =
-            Vec::with_capacity(PREAMBLE_LEN + header.len() + payload.len() + CHECKSUM_LEN);
+        let mut out = Vec::with_capacity(
+            PREAMBLE_LEN + header.len() + payload.len() + SIGNATURE_BLOCK_LEN + CHECKSUM_LEN,
+        );
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(&flags.to_le_bytes());
         let header_len = u32::try_from(header.len()).expect("bundle header under 4 GiB");
         out.extend_from_slice(&header_len.to_le_bytes());
         out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
         out.extend_from_slice(&header);
         out.extend_from_slice(&payload);
-        seal(out)
+        out
     }
 
-    /// Decodes and validates a bundle.
+    /// Decodes and validates a bundle, signed or not (a signature must verify against the
+    /// key embedded next to it; no key is required to be trusted: see [`read_trusted`]).
     pub fn read(bytes: &[u8]) -> Result<Bundle, BundleError> {
         Bundle::read_with_info(bytes).map(|(b, _)| b)
     }
 
-    /// Decodes and validates a bundle; also returns the file facts (checksum, lengths).
+    /// Decodes and validates a bundle; also returns the file facts (checksum, lengths,
+    /// signer).
     pub fn read_with_info(bytes: &[u8]) -> Result<(Bundle, FileInfo), BundleError> {
-        let info = check_frame(bytes)?;
+        Bundle::read_trusted(bytes, &[])
+    }
+
+    /// [`read_trusted`].
+    pub fn read_trusted(
+        bytes: &[u8],
+        trusted: &[VerifyingKey],
+    ) -> Result<(Bundle, FileInfo), BundleError> {
+        let info = check_frame(bytes, trusted)?;
         let h_start = PREAMBLE_LEN;
         let h_end = h_start + info.header_len as usize;
         let p_end = h_end + info.payload_len as usize;
@@ -318,11 +385,34 @@ impl Bundle {
     }
 }
 
-/// Appends the SHA-256 trailer to `body` (preamble, header and payload). [`Bundle::write`]
-/// uses it; fuzzers and tests use it to reach the decoder with crafted contents.
+/// Decodes and validates a bundle like [`Bundle::read_with_info`], and when `trusted` is not
+/// empty also requires it to be signed by one of those keys: an unsigned bundle is
+/// [`BundleError::Unsigned`], one signed by another key [`BundleError::UntrustedSigner`].
+/// With no trusted keys, any bundle with a valid (or no) signature is accepted.
+pub fn read_trusted(
+    bytes: &[u8],
+    trusted: &[VerifyingKey],
+) -> Result<(Bundle, FileInfo), BundleError> {
+    Bundle::read_trusted(bytes, trusted)
+}
+
+/// Appends the SHA-256 trailer to `body` (preamble, header and payload, and the signature
+/// block of a signed bundle). [`Bundle::write`] uses it; fuzzers and tests use it to reach the
+/// decoder with crafted contents.
 pub fn seal(mut body: Vec<u8>) -> Vec<u8> {
     let sum = Sha256::digest(&body);
     body.extend_from_slice(&sum);
+    body
+}
+
+/// Appends the signature block (`key`'s public key, then its signature of `body`) to `body`
+/// (preamble with [`FLAG_SIGNED`] set, header and payload); [`seal`] it next.
+/// [`Bundle::write_signed`] uses it; tests use it to sign crafted contents.
+pub fn sign_body(mut body: Vec<u8>, key: &SigningKey) -> Vec<u8> {
+    use ed25519_dalek::Signer;
+    let sig = key.sign(&body);
+    body.extend_from_slice(key.verifying_key().as_bytes());
+    body.extend_from_slice(&sig.to_bytes());
     body
 }
 
@@ -337,8 +427,9 @@ pub fn global_prefilter(rules: &[RuleMeta]) -> Vec<u16> {
     set.into_iter().collect()
 }
 
-/// Checks magic, version, lengths, checksum and flags.
-fn check_frame(bytes: &[u8]) -> Result<FileInfo, BundleError> {
+/// Checks magic, version, lengths, checksum, flags and the signature (and the signer against
+/// `trusted`, when not empty).
+fn check_frame(bytes: &[u8], trusted: &[VerifyingKey]) -> Result<FileInfo, BundleError> {
     let actual = bytes.len() as u64;
     let n = bytes.len().min(MAGIC.len());
     if bytes[..n] != MAGIC[..n] {
@@ -367,7 +458,10 @@ fn check_frame(bytes: &[u8]) -> Result<FileInfo, BundleError> {
     let mut p = [0u8; 8];
     p.copy_from_slice(&bytes[16..24]);
     let payload_len = u64::from_le_bytes(p);
-    let total = (PREAMBLE_LEN as u64 + CHECKSUM_LEN as u64)
+    // The SIGNED bit decides the length; unknown bits are refused after the checksum.
+    let signed = flags & FLAG_SIGNED != 0;
+    let sig_len = if signed { SIGNATURE_BLOCK_LEN } else { 0 };
+    let total = (PREAMBLE_LEN as u64 + sig_len as u64 + CHECKSUM_LEN as u64)
         .checked_add(u64::from(header_len))
         .and_then(|t| t.checked_add(payload_len))
         .ok_or(truncated(u64::MAX))?;
@@ -391,8 +485,23 @@ fn check_frame(bytes: &[u8]) -> Result<FileInfo, BundleError> {
             computed: hex(&computed),
         });
     }
-    if flags != 0 {
-        return Err(BundleError::UnknownFlags(flags));
+    if flags & !KNOWN_FLAGS != 0 {
+        return Err(BundleError::UnknownFlags(flags & !KNOWN_FLAGS));
+    }
+    let signer = if signed {
+        let sig_start = body - SIGNATURE_BLOCK_LEN;
+        Some(check_signature(
+            &bytes[..sig_start],
+            &bytes[sig_start..body],
+        )?)
+    } else {
+        None
+    };
+    if !trusted.is_empty() {
+        let key = signer.ok_or(BundleError::Unsigned)?;
+        if !trusted.iter().any(|t| t.as_bytes() == &key) {
+            return Err(BundleError::UntrustedSigner { key_hex: hex(&key) });
+        }
     }
     Ok(FileInfo {
         format_version: version,
@@ -401,7 +510,22 @@ fn check_frame(bytes: &[u8]) -> Result<FileInfo, BundleError> {
         payload_len,
         total_len: total,
         checksum: stored,
+        signer,
     })
+}
+
+/// Verifies the signature block `block` (public key, signature) over `signed`; returns the
+/// public key.
+fn check_signature(signed: &[u8], block: &[u8]) -> Result<[u8; 32], BundleError> {
+    let mut key = [0u8; PUBLIC_KEY_LEN];
+    key.copy_from_slice(&block[..PUBLIC_KEY_LEN]);
+    let mut sig = [0u8; sign::SIGNATURE_LEN];
+    sig.copy_from_slice(&block[PUBLIC_KEY_LEN..]);
+    let vk = VerifyingKey::from_bytes(&key).map_err(|_| BundleError::BadSignature)?;
+    // Strict verification: no malleable signatures, no small-order keys.
+    vk.verify_strict(signed, &ed25519_dalek::Signature::from_bytes(&sig))
+        .map_err(|_| BundleError::BadSignature)?;
+    Ok(key)
 }
 
 /// A postcard input flavor over a slice that publishes its position (for error offsets) and
@@ -476,3 +600,6 @@ fn decode<T: DeserializeOwned>(
     }
     Ok(v)
 }
+
+#[cfg(test)]
+mod tests;

@@ -230,6 +230,17 @@ pub struct JitProgram {
     module: Option<JitModule>,
 }
 
+// SAFETY: a `JitProgram` is immutable once `compile` returns: its function pointers point
+// into finalized, read-only executable memory, its constants (`_consts`) are only read by that
+// code, and the module (`module`) is touched again only by `Drop`, which frees the memory
+// after the last evaluator borrowing the program is gone (evaluators borrow it, so the
+// borrow checker orders them before the drop). Running the code from several threads at once
+// is sound because each `JitEvaluator` brings its own slots, memo and output arrays; the
+// memory provider frees with munmap, which any thread may call.
+unsafe impl Send for JitProgram {}
+// SAFETY: see `Send`: shared references only read immutable code and constants.
+unsafe impl Sync for JitProgram {}
+
 /// The state of one compilation.
 struct Compiler<'a> {
     m: JitModule,

@@ -1,0 +1,505 @@
+//! Plugin-source events from files, directories and stdin.
+//!
+//! Each input is read in one of two modes, chosen from its first bytes (after gzip
+//! decompression when the input starts with the gzip magic):
+//! * **JSON lines**: the first line is a complete JSON value; every line is one value,
+//!   read as a stream (bounded memory, a malformed line is skipped with its line number);
+//! * **document**: one JSON value spread over many lines (a pretty-printed event, a JSON
+//!   array, a k8s `EventList`, a CloudTrail `{"Records": [...]}` file), read whole (up to
+//!   [`JsonOptions::max_document_bytes`]).
+//!
+//! Every value is expanded the same way: an array gives its elements, an object with an
+//! `items` array (EventList) or a `Records` array (CloudTrail) gives those, any other object
+//! is one event. Directories are read recursively in path order. Stdin is read on its own
+//! thread (it can block forever); files are read by the source's thread.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError};
+use serde_json::Value as J;
+
+use super::{EventSource, Malformed, Pull};
+use crate::extract::JsonEvent;
+
+/// Where events come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A file or a directory (read recursively).
+    Path(PathBuf),
+    /// Standard input.
+    Stdin,
+}
+
+/// Limits of the JSON reader.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonOptions {
+    /// Longest accepted line in JSON-lines mode.
+    pub max_line_bytes: usize,
+    /// Largest accepted document in document mode.
+    pub max_document_bytes: usize,
+}
+
+impl Default for JsonOptions {
+    fn default() -> Self {
+        JsonOptions {
+            max_line_bytes: 16 << 20,
+            max_document_bytes: 512 << 20,
+        }
+    }
+}
+
+/// Why a source could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// A path that does not exist or cannot be listed.
+    #[error("input {path}: {source}")]
+    Path {
+        /// The path.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// Events of one plugin source from files, directories or stdin.
+pub struct JsonSource {
+    source: String,
+    hostname: String,
+    opts: JsonOptions,
+    inputs: VecDeque<Input>,
+    files: VecDeque<PathBuf>,
+    current: Option<Reader>,
+    stdin: Option<Receiver<Pull<J>>>,
+    ready: VecDeque<Pull<JsonEvent>>,
+    num: u64,
+    description: String,
+}
+
+impl JsonSource {
+    /// A source of `source` events read from `inputs`, in order. Paths must exist.
+    pub fn new(
+        source: &str,
+        inputs: Vec<Input>,
+        hostname: &str,
+        opts: JsonOptions,
+    ) -> Result<JsonSource, InputError> {
+        for i in &inputs {
+            if let Input::Path(p) = i {
+                std::fs::metadata(p).map_err(|source| InputError::Path {
+                    path: p.clone(),
+                    source,
+                })?;
+            }
+        }
+        let description = inputs
+            .iter()
+            .map(|i| match i {
+                Input::Path(p) => p.display().to_string(),
+                Input::Stdin => "stdin".to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        Ok(JsonSource {
+            source: source.to_owned(),
+            hostname: hostname.to_owned(),
+            opts,
+            inputs: inputs.into(),
+            files: VecDeque::new(),
+            current: None,
+            stdin: None,
+            ready: VecDeque::new(),
+            num: 0,
+            description,
+        })
+    }
+
+    /// Turns one parsed value into events (or a malformed report) on the ready queue.
+    /// `raw`: the value's text when it came from one line (used as the event's raw text
+    /// when the value is one event, instead of serializing it again).
+    fn expand(&mut self, value: J, raw: Option<&[u8]>, origin: &dyn Fn(usize) -> String) {
+        let items = match value {
+            J::Array(a) => a,
+            J::Object(mut o) => {
+                let key = ["items", "Records"]
+                    .into_iter()
+                    .find(|k| o.get(*k).is_some_and(J::is_array));
+                match key.and_then(|k| o.remove(k)) {
+                    Some(J::Array(a)) => a,
+                    _ => {
+                        let item = J::Object(o);
+                        let raw = match raw.map(std::str::from_utf8) {
+                            Some(Ok(t)) => t.to_owned(),
+                            _ => item.to_string(),
+                        };
+                        let e = self.event(item, raw);
+                        self.ready.push_back(Pull::Event(e));
+                        return;
+                    }
+                }
+            }
+            other => vec![other],
+        };
+        for (i, item) in items.into_iter().enumerate() {
+            if !item.is_object() {
+                self.ready.push_back(Pull::Malformed(Malformed {
+                    origin: origin(i),
+                    error: "event is not a JSON object".to_owned(),
+                }));
+                continue;
+            }
+            let raw = item.to_string();
+            let e = self.event(item, raw);
+            self.ready.push_back(Pull::Event(e));
+        }
+    }
+
+    fn event(&mut self, json: J, raw: String) -> JsonEvent {
+        self.num += 1;
+        let mut e = JsonEvent::from_value(&self.source, json, raw);
+        e.num = self.num;
+        e.hostname.clone_from(&self.hostname);
+        if e.time_ns == 0 {
+            e.time_ns = now_ns();
+        }
+        e
+    }
+
+    /// Opens the next file (expanding directories), or starts stdin; false when done.
+    fn advance(&mut self) -> bool {
+        loop {
+            if let Some(path) = self.files.pop_front() {
+                match Reader::open(&path, self.opts) {
+                    Ok(r) => {
+                        self.current = Some(r);
+                        return true;
+                    }
+                    Err(e) => {
+                        self.ready.push_back(Pull::Malformed(Malformed {
+                            origin: path.display().to_string(),
+                            error: format!("cannot read: {e}"),
+                        }));
+                        return true;
+                    }
+                }
+            }
+            match self.inputs.pop_front() {
+                None => return false,
+                Some(Input::Stdin) => {
+                    self.stdin = Some(spawn_stdin(self.opts));
+                    return true;
+                }
+                Some(Input::Path(p)) => {
+                    let mut found = Vec::new();
+                    if let Err(e) = walk(&p, &mut found) {
+                        self.ready.push_back(Pull::Malformed(Malformed {
+                            origin: p.display().to_string(),
+                            error: format!("cannot list: {e}"),
+                        }));
+                    }
+                    found.sort();
+                    self.files.extend(found);
+                }
+            }
+        }
+    }
+}
+
+impl EventSource for JsonSource {
+    type Ev = JsonEvent;
+
+    fn source(&self) -> &str {
+        &self.source
+    }
+
+    fn describe(&self) -> String {
+        format!("{} events from {}", self.source, self.description)
+    }
+
+    fn pull(&mut self) -> Pull<JsonEvent> {
+        loop {
+            if let Some(p) = self.ready.pop_front() {
+                return p;
+            }
+            if let Some(rx) = &self.stdin {
+                match rx.recv_timeout(Duration::from_millis(100)) {
+                    Ok(Pull::Event(v)) => {
+                        let n = self.num + 1;
+                        self.expand(v, None, &|i| format!("stdin: value {n} item {}", i + 1));
+                        continue;
+                    }
+                    Ok(Pull::Malformed(m)) => return Pull::Malformed(m),
+                    Ok(Pull::Idle) | Err(RecvTimeoutError::Timeout) => return Pull::Idle,
+                    Ok(Pull::End) | Err(RecvTimeoutError::Disconnected) => {
+                        self.stdin = None;
+                        continue;
+                    }
+                }
+            }
+            if let Some(r) = &mut self.current {
+                match r.next_value() {
+                    Some(Ok((v, origin))) => {
+                        let raw = r.line_text().map(<[u8]>::to_vec);
+                        self.expand(v, raw.as_deref(), &|i| format!("{origin} item {}", i + 1));
+                        continue;
+                    }
+                    Some(Err(m)) => return Pull::Malformed(m),
+                    None => self.current = None,
+                }
+            }
+            if !self.advance() {
+                return Pull::End;
+            }
+        }
+    }
+}
+
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+fn walk(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let md = std::fs::metadata(p)?;
+    if md.is_file() {
+        out.push(p.to_owned());
+        return Ok(());
+    }
+    if md.is_dir() {
+        for e in std::fs::read_dir(p)? {
+            let e = e?;
+            let name = e.file_name();
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            walk(&e.path(), out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads stdin on its own thread; values (or malformed reports) arrive on the channel.
+fn spawn_stdin(opts: JsonOptions) -> Receiver<Pull<J>> {
+    let (tx, rx) = bounded(1024);
+    let spawned = std::thread::Builder::new()
+        .name("stdin-reader".into())
+        .spawn(move || {
+            let stdin = BufReader::with_capacity(256 << 10, std::io::stdin());
+            let mut r = Reader::new(Box::new(stdin), "stdin".into(), opts);
+            while let Some(v) = r.next_value() {
+                let msg = match v {
+                    Ok((v, _)) => Pull::Event(v),
+                    Err(m) => Pull::Malformed(m),
+                };
+                if tx.send(msg).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send(Pull::End);
+        });
+    if spawned.is_err() {
+        tracing::error!("cannot start the stdin reader thread");
+    }
+    rx
+}
+
+/// A JSON reader over one input.
+struct Reader {
+    input: Box<dyn BufRead + Send>,
+    name: String,
+    opts: JsonOptions,
+    mode: Mode,
+    line: u64,
+    offset: u64,
+    buf: Vec<u8>,
+}
+
+enum Mode {
+    /// Not decided yet.
+    Start,
+    /// One value per line.
+    Lines,
+    /// Done (the document was read, or the input failed).
+    Done,
+}
+
+impl Reader {
+    fn open(path: &Path, opts: JsonOptions) -> std::io::Result<Reader> {
+        let f = File::open(path)?;
+        let mut br = BufReader::with_capacity(256 << 10, f);
+        let gz = br.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+        let input: Box<dyn BufRead + Send> = if gz {
+            Box::new(BufReader::with_capacity(
+                256 << 10,
+                flate2::bufread::MultiGzDecoder::new(br),
+            ))
+        } else {
+            Box::new(br)
+        };
+        Ok(Reader::new(input, path.display().to_string(), opts))
+    }
+
+    fn new(input: Box<dyn BufRead + Send>, name: String, opts: JsonOptions) -> Reader {
+        Reader {
+            input,
+            name,
+            opts,
+            mode: Mode::Start,
+            line: 0,
+            offset: 0,
+            buf: Vec::new(),
+        }
+    }
+
+    /// The text of the last line read, in JSON-lines mode.
+    fn line_text(&self) -> Option<&[u8]> {
+        matches!(self.mode, Mode::Lines).then(|| trim(&self.buf))
+    }
+
+    fn malformed(&self, error: impl std::fmt::Display) -> Malformed {
+        Malformed {
+            origin: format!("{}:{} (byte {})", self.name, self.line, self.offset),
+            error: error.to_string(),
+        }
+    }
+
+    /// Reads one line (at most `max_line_bytes`) into `buf`; false at the end of input.
+    /// An over-long line is consumed up to its newline and reported.
+    fn read_line(&mut self) -> Result<bool, Malformed> {
+        self.buf.clear();
+        self.line += 1;
+        let limit = self.opts.max_line_bytes as u64 + 1;
+        let n = (&mut self.input)
+            .take(limit)
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|e| self.malformed(format!("read error: {e}")))?;
+        if n == 0 {
+            return Ok(false);
+        }
+        let start = self.offset;
+        self.offset += n as u64;
+        if self.buf.len() > self.opts.max_line_bytes && self.buf.last() != Some(&b'\n') {
+            // Skip the rest of the line.
+            let mut skipped = 0u64;
+            loop {
+                let chunk = match self.input.fill_buf() {
+                    Ok(c) => c,
+                    Err(e) => return Err(self.malformed(format!("read error: {e}"))),
+                };
+                if chunk.is_empty() {
+                    break;
+                }
+                match memchr::memchr(b'\n', chunk) {
+                    Some(i) => {
+                        self.input.consume(i + 1);
+                        skipped += i as u64 + 1;
+                        break;
+                    }
+                    None => {
+                        let l = chunk.len();
+                        self.input.consume(l);
+                        skipped += l as u64;
+                    }
+                }
+            }
+            self.offset += skipped;
+            self.buf.clear();
+            return Err(Malformed {
+                origin: format!("{}:{} (byte {start})", self.name, self.line),
+                error: format!("line longer than {} bytes", self.opts.max_line_bytes),
+            });
+        }
+        Ok(true)
+    }
+
+    /// The next value and where it was, a malformed report, or `None` at the end.
+    fn next_value(&mut self) -> Option<Result<(J, String), Malformed>> {
+        loop {
+            match self.mode {
+                Mode::Done => return None,
+                Mode::Start | Mode::Lines => {}
+            }
+            let line_start = self.offset;
+            match self.read_line() {
+                Ok(false) => {
+                    self.mode = Mode::Done;
+                    return None;
+                }
+                Ok(true) => {}
+                Err(m) => {
+                    self.mode = Mode::Lines;
+                    return Some(Err(m));
+                }
+            }
+            let text = trim(&self.buf);
+            if text.is_empty() {
+                continue;
+            }
+            let origin = format!("{}:{}", self.name, self.line);
+            match serde_json::from_slice::<J>(text) {
+                Ok(v) => {
+                    self.mode = Mode::Lines;
+                    return Some(Ok((v, origin)));
+                }
+                Err(e) if matches!(self.mode, Mode::Start) && e.is_eof() => {
+                    // A document over several lines: read the rest.
+                    self.mode = Mode::Done;
+                    return Some(self.document(line_start));
+                }
+                Err(e) => {
+                    self.mode = Mode::Lines;
+                    return Some(Err(Malformed {
+                        origin: format!("{origin} (byte {line_start})"),
+                        error: format!("invalid JSON: {e}"),
+                    }));
+                }
+            }
+        }
+    }
+
+    /// Reads the rest of the input as one document whose first line is in `buf`.
+    fn document(&mut self, start: u64) -> Result<(J, String), Malformed> {
+        let mut doc = std::mem::take(&mut self.buf);
+        let limit = self.opts.max_document_bytes as u64 + 1;
+        let read = (&mut self.input).take(limit).read_to_end(&mut doc);
+        if let Err(e) = read {
+            return Err(self.malformed(format!("read error: {e}")));
+        }
+        if doc.len() > self.opts.max_document_bytes {
+            return Err(Malformed {
+                origin: format!("{} (byte {start})", self.name),
+                error: format!(
+                    "JSON document larger than {} bytes",
+                    self.opts.max_document_bytes
+                ),
+            });
+        }
+        serde_json::from_slice::<J>(&doc)
+            .map(|v| (v, self.name.clone()))
+            .map_err(|e| Malformed {
+                origin: format!(
+                    "{}:{}:{}",
+                    self.name,
+                    self.line - 1 + e.line() as u64,
+                    e.column()
+                ),
+                error: format!("invalid JSON: {e}"),
+            })
+    }
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &b[start..end.max(start)]
+}
