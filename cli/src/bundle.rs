@@ -89,42 +89,13 @@ pub fn run_compile(args: &CompileArgs) -> Result<ExitCode> {
         },
         None => None,
     };
-    let files = collect_files(&args.paths)?;
-    let analysis = args.load.analysis(&files);
-    let outcome = analysis.load();
-    let diags: Vec<&Diagnostic> = outcome.unique_diagnostics();
-    let errors = diags
-        .iter()
-        .filter(|d| d.severity() == Severity::Error)
-        .count();
-    if errors > 0 || outcome.results.len() < files.len() {
-        let color = args.color.enabled(std::io::stderr().is_terminal());
-        let errs: Vec<&Diagnostic> = diags
-            .iter()
-            .copied()
-            .filter(|d| d.severity() == Severity::Error)
-            .collect();
-        let mut err = std::io::stderr().lock();
-        let _ = err.write_all(human::render(&errs, &analysis.sources, color).as_bytes());
-        let _ = writeln!(
-            err,
-            "error: not compiled: {errors} error{} in the rules (see `falco-rulec lint`)",
-            if errors == 1 { "" } else { "s" }
-        );
+    let Some((bundle, warnings)) = build_bundle(&args.paths, &args.load, args.color)? else {
         return Ok(ExitCode::from(1));
-    }
-    let bundle = match rulec::bundle::build(&outcome, &analysis.sources, args.load.engine_version) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(1));
-        }
     };
     let bytes = match &key {
         Some(k) => bundle.write_signed(k),
         None => bundle.write(),
     };
-    let warnings = diags.len() - errors;
     let enabled = bundle.rules.iter().filter(|r| r.ir.is_some()).count();
     let mut out = format!(
         "{} rule{} ({enabled} enabled) from {} file{}, {} source{} ({}), {} prefilter syscall{}, {} bytes",
@@ -165,6 +136,47 @@ pub fn run_compile(args: &CompileArgs) -> Result<ExitCode> {
         None => println!("compiled (not written, no -o): {out}"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Loads and compiles rules files into a bundle; `Ok(None)` (exit 1) when the rules have
+/// errors (printed) or cannot be bundled. Also returns the number of warnings.
+pub fn build_bundle(
+    paths: &[PathBuf],
+    load: &LoadArgs,
+    color: ColorChoice,
+) -> Result<Option<(Bundle, usize)>> {
+    let files = collect_files(paths)?;
+    let analysis = load.analysis(&files);
+    let outcome = analysis.load();
+    let diags: Vec<&Diagnostic> = outcome.unique_diagnostics();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity() == Severity::Error)
+        .count();
+    if errors > 0 || outcome.results.len() < files.len() {
+        let color = color.enabled(std::io::stderr().is_terminal());
+        let errs: Vec<&Diagnostic> = diags
+            .iter()
+            .copied()
+            .filter(|d| d.severity() == Severity::Error)
+            .collect();
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(human::render(&errs, &analysis.sources, color).as_bytes());
+        let _ = writeln!(
+            err,
+            "error: not compiled: {errors} error{} in the rules (see `falco-rulec lint`)",
+            if errors == 1 { "" } else { "s" }
+        );
+        return Ok(None);
+    }
+    let bundle = match rulec::bundle::build(&outcome, &analysis.sources, load.engine_version) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(None);
+        }
+    };
+    Ok(Some((bundle, diags.len() - errors)))
 }
 
 /// Reads a private key file: `Err` (usage error, exit 2) when it cannot be read, `Ok(Err)`

@@ -10,6 +10,7 @@ mod explain;
 mod fmt;
 mod lint;
 mod parse;
+mod run;
 mod test;
 
 use std::process::ExitCode;
@@ -49,6 +50,9 @@ enum Command {
     /// Make an Ed25519 key pair for signing bundles (`compile --sign PREFIX.key`): writes
     /// PREFIX.key and PREFIX.pub and prints the public key in hex.
     Keygen(bundle::KeygenArgs),
+    /// Compile rules in-process and run the agent on event files, stdin or the k8s audit
+    /// webhook, writing alerts like Falco (nodes run `falco-rulec-agent` with a bundle).
+    Run(run::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
         Command::Compile(args) => bundle::run_compile(&args),
         Command::Inspect(args) => bundle::run_inspect(&args),
         Command::Keygen(args) => bundle::run_keygen(&args),
+        Command::Run(args) => run::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -958,7 +958,10 @@ fn read_plugins(
                     cfg.tls = Some(Tls { cert: cert.clone(), key: cert });
                 }
                 if let Some(max) = init.get("maxEventSize").and_then(Value::as_u64) {
-                    cfg.max_body_bytes = usize::try_from(max).unwrap_or(cfg.max_body_bytes).max(cfg.max_body_bytes);
+                    cfg.max_event_bytes = usize::try_from(max).unwrap_or(cfg.max_event_bytes);
+                }
+                if let Some(max) = init.get("webhookMaxBatchSize").and_then(Value::as_u64) {
+                    cfg.max_body_bytes = usize::try_from(max).unwrap_or(cfg.max_body_bytes);
                 }
                 c.sources.push(SourceConfig::Webhook { source: "k8s_audit".into(), cfg });
             }

@@ -57,6 +57,10 @@ pub struct Metrics {
     pub memory_vsz: Gauge,
     /// Seconds since the epoch when the rules were last loaded.
     pub rules_loaded_at: Gauge,
+    /// The rules files of the running bundle with their SHA-256 (Falco's info metric).
+    pub rules_files_info: Family<Labels, Gauge>,
+    /// The event sources with a running source (Falco's info metric).
+    pub evt_source_info: Family<Labels, Gauge>,
 }
 
 impl Metrics {
@@ -91,7 +95,29 @@ impl Metrics {
             memory_rss: Gauge::default(),
             memory_vsz: Gauge::default(),
             rules_loaded_at: Gauge::default(),
+            rules_files_info: Family::default(),
+            evt_source_info: Family::default(),
         };
+        let start: Gauge = Gauge::default();
+        let ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        start.set(ns);
+        r.register(
+            "falcosecurity_falco_start_timestamp_nanoseconds",
+            "When the agent started (ns since the epoch)",
+            start,
+        );
+        r.register(
+            "falcosecurity_falco_sha256_rules_files_info",
+            "Rules files compiled into the running bundle, with their SHA-256",
+            m.rules_files_info.clone(),
+        );
+        r.register(
+            "falcosecurity_falco_evt_source_info",
+            "Event sources the agent reads",
+            m.evt_source_info.clone(),
+        );
         r.register(
             "falcosecurity_falco_n_evts",
             "Events read, per event source",

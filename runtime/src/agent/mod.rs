@@ -11,6 +11,7 @@
 pub mod alert;
 pub mod config;
 pub mod eval;
+pub mod launch;
 pub mod metrics;
 pub mod outputs;
 pub mod rules;

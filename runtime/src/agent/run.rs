@@ -197,6 +197,16 @@ fn publish_rule_metrics(metrics: &Metrics, set: &RuleSet) {
             .get_or_create(&vec![("source", p.source.clone())])
             .set(i64::try_from(p.rules.len()).unwrap_or(i64::MAX));
     }
+    metrics.rules_files_info.clear();
+    for f in &set.bundle.files {
+        metrics
+            .rules_files_info
+            .get_or_create(&vec![
+                ("file_name", f.name.clone()),
+                ("sha256", rulec_ir::bundle::hex(&f.sha256)),
+            ])
+            .set(1);
+    }
     let secs = set
         .loaded_at
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -293,6 +303,10 @@ impl Agent {
         let backend = self.cfg.engine;
         let stop_tx = self.stop_tx.clone();
         let name = format!("source-{}", src.source());
+        self.metrics
+            .evt_source_info
+            .get_or_create(&vec![("evt_source", src.source().to_owned())])
+            .set(1);
         tracing::info!(source = %src.describe(), "source started");
         let h = std::thread::Builder::new()
             .name(name)

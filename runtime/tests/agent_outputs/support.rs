@@ -340,7 +340,10 @@ fn serve<S: Read + Write>(stream: S, conn: usize, seen: &Seen, respond: &Respond
             n % 100
         );
         let w = r.get_mut();
-        if w.write_all(answer.as_bytes()).and_then(|()| w.flush()).is_err() {
+        if w.write_all(answer.as_bytes())
+            .and_then(|()| w.flush())
+            .is_err()
+        {
             return;
         }
     }
@@ -375,9 +378,10 @@ pub struct Pki {
     pub client_key: PathBuf,
 }
 
-fn openssl(dir: &Path, args: &[&str]) -> Result<(), String> {
+/// Runs `openssl ARGS` (split on spaces) in `dir`.
+fn openssl(dir: &Path, args: &str) -> Result<(), String> {
     let out = Command::new("openssl")
-        .args(args)
+        .args(args.split_whitespace())
         .current_dir(dir)
         .stdin(Stdio::null())
         .output()
@@ -386,7 +390,7 @@ fn openssl(dir: &Path, args: &[&str]) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "openssl {args:?}: {}",
+            "openssl {args}: {}",
             String::from_utf8_lossy(&out.stderr)
         ))
     }
@@ -395,35 +399,31 @@ fn openssl(dir: &Path, args: &[&str]) -> Result<(), String> {
 impl Pki {
     /// Makes the files in `dir` (an error when openssl is missing or fails).
     pub fn make(dir: &Path) -> Result<Pki, String> {
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-        let mut ca = vec!["req", "-x509"];
-        ca.extend(ec);
-        ca.extend([
-            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=rulec test CA",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-        ]);
-        openssl(dir, &ca)?;
+        const EC: &str = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+        openssl(
+            dir,
+            &format!(
+                "req -x509 {EC} -keyout ca.key -out ca.pem -days 2 -subj /CN=rulec-test-CA \
+                 -addext basicConstraints=critical,CA:TRUE \
+                 -addext keyUsage=critical,keyCertSign,cRLSign"
+            ),
+        )?;
         for (name, usage) in [("server", "serverAuth"), ("client", "clientAuth")] {
             let ext = format!(
-                "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage={usage}\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+                 extendedKeyUsage={usage}\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n"
             );
             std::fs::write(dir.join(format!("{name}.ext")), ext).map_err(|e| e.to_string())?;
-            let key = format!("{name}.key");
-            let csr = format!("{name}.csr");
-            let pem = format!("{name}.pem");
-            let extf = format!("{name}.ext");
-            let subj = format!("/CN={name}");
-            let mut req = vec!["req"];
-            req.extend(ec);
-            req.extend(["-keyout", &key, "-out", &csr, "-subj", &subj]);
-            openssl(dir, &req)?;
             openssl(
                 dir,
-                &[
-                    "x509", "-req", "-in", &csr, "-CA", "ca.pem", "-CAkey", "ca.key",
-                    "-CAcreateserial", "-out", &pem, "-days", "2", "-extfile", &extf,
-                ],
+                &format!("req {EC} -keyout {name}.key -out {name}.csr -subj /CN={name}"),
+            )?;
+            openssl(
+                dir,
+                &format!(
+                    "x509 -req -in {name}.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+                     -out {name}.pem -days 2 -extfile {name}.ext"
+                ),
             )?;
         }
         let ca_dir = dir.join("cas");
@@ -458,10 +458,12 @@ impl Pki {
             for c in CertificateDer::pem_file_iter(&self.ca).expect("ca") {
                 roots.add(c.expect("ca")).expect("add ca");
             }
-            let verifier =
-                rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                    .build()
-                    .expect("client verifier");
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .expect("client verifier");
             builder.with_client_cert_verifier(verifier)
         } else {
             builder.with_no_client_auth()

@@ -6,7 +6,11 @@
 //! the request is answered `503 Service Unavailable` (counted in
 //! `falco_rulec_webhook_rejected_total`) and the API server's webhook backend retries it, so
 //! an acknowledged (`200`) event is never dropped. A body that is not JSON, not an object or
-//! larger than the limit is answered `400` / `413` and counted as malformed.
+//! larger than the limit is answered `400` / `413` and counted as malformed; a request
+//! without `Content-Type: application/json` is answered `400` (as the plugin does), any
+//! method but POST `405`. One difference from the plugin: it answers 200 before parsing and
+//! only logs what it cannot parse, so a bad batch is lost silently; we parse first and say
+//! so in the status.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +19,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
@@ -35,8 +39,11 @@ pub struct WebhookConfig {
     pub endpoint: String,
     /// TLS (the plugin's `sslCertificate`).
     pub tls: Option<Tls>,
-    /// Largest accepted request body.
+    /// Largest accepted request body (the plugin's `webhookMaxBatchSize`, 12 MiB).
     pub max_body_bytes: usize,
+    /// Largest accepted event (the plugin's `maxEventSize`, 256 KiB); larger events are
+    /// skipped and counted as malformed, the rest of the batch is accepted.
+    pub max_event_bytes: usize,
     /// Events queued for evaluation at most.
     pub queue: usize,
 }
@@ -47,7 +54,8 @@ impl Default for WebhookConfig {
             listen: SocketAddr::from(([0, 0, 0, 0], 9765)),
             endpoint: "/k8s-audit".to_owned(),
             tls: None,
-            max_body_bytes: 64 << 20,
+            max_body_bytes: 12 << 20,
+            max_event_bytes: 262_144,
             queue: 65536,
         }
     }
@@ -60,6 +68,7 @@ struct Shared {
     room: Mutex<()>,
     hostname: String,
     source: String,
+    max_event_bytes: usize,
     requests: AtomicU64,
     rejected: Counter,
 }
@@ -87,6 +96,7 @@ pub fn start(
         room: Mutex::new(()),
         hostname: hostname.to_owned(),
         source: source.to_owned(),
+        max_event_bytes: cfg.max_event_bytes,
         requests: AtomicU64::new(0),
         rejected,
     });
@@ -108,10 +118,19 @@ pub fn start(
 async fn receive(
     State(s): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, &'static str) {
     let n = s.requests.fetch_add(1, Ordering::Relaxed) + 1;
     let origin = || format!("request {n} from {peer}");
+    // As the k8saudit plugin: the API server sends application/json.
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
+    if !json {
+        return (StatusCode::BAD_REQUEST, "wrong Content Type\n");
+    }
     let items = match serde_json::from_slice::<J>(&body) {
         Ok(J::Object(mut o)) => match o.remove("items") {
             Some(J::Array(a)) => a,
@@ -146,6 +165,13 @@ async fn receive(
     for (i, item) in items.into_iter().enumerate() {
         if item.is_object() {
             let raw = item.to_string();
+            if raw.len() > s.max_event_bytes {
+                batch.push(Pull::Malformed(Malformed {
+                    origin: format!("{} item {}", origin(), i + 1),
+                    error: format!("event larger than maxEventSize: size={}", raw.len()),
+                }));
+                continue;
+            }
             let mut e = JsonEvent::from_value(&s.source, item, raw);
             e.hostname.clone_from(&s.hostname);
             if e.time_ns == 0 {
