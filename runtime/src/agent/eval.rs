@@ -215,6 +215,7 @@ pub fn run_source<S: EventSource>(
                 Pull::Idle => continue,
                 Pull::End => return sum,
             };
+            let read_at = Instant::now();
             sum.events += 1;
             events.inc();
             let Some((prog, engine, interp, states)) = &mut st else {
@@ -248,7 +249,7 @@ pub fn run_source<S: EventSource>(
                             fields,
                         });
                         sum.alerts += 1;
-                        dispatcher.send(&Arc::new(rec));
+                        dispatcher.send_timed(&Arc::new(rec), read_at);
                     } else {
                         state.limited.inc();
                     }

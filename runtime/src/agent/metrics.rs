@@ -11,6 +11,7 @@ use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
 use super::outputs::OutputCounters;
@@ -41,6 +42,8 @@ pub struct Metrics {
     pub output_dropped: CounterFamily,
     /// Per output delivery failures.
     pub output_failed: CounterFamily,
+    /// Seconds from event read to alert written, per output.
+    pub alert_latency: Family<Labels, Histogram>,
     /// Reloads by result (`ok`, `failed`, `unchanged`).
     pub reloads: CounterFamily,
     /// Sampled evaluation time per rule, seconds.
@@ -87,6 +90,7 @@ impl Metrics {
             output_delivered: Family::default(),
             output_dropped: Family::default(),
             output_failed: Family::default(),
+            alert_latency: Family::new_with_constructor(latency_histogram),
             reloads: Family::default(),
             rule_cost_seconds: Family::default(),
             rule_cost_samples: Family::default(),
@@ -164,6 +168,11 @@ impl Metrics {
             m.output_failed.clone(),
         );
         r.register(
+            "falco_rulec_alert_latency_seconds",
+            "Time from event read to alert written, per output",
+            m.alert_latency.clone(),
+        );
+        r.register(
             "falco_rulec_reloads",
             "Rule bundle reloads, by result",
             m.reloads.clone(),
@@ -214,6 +223,7 @@ impl Metrics {
             delivered: self.output_delivered.get_or_create(&l).clone(),
             dropped: self.output_dropped.get_or_create(&l).clone(),
             all_dropped: self.queue_drops_total.clone(),
+            latency: self.alert_latency.get_or_create(&l).clone(),
             failed: self.output_failed.get_or_create(&l).clone(),
         }
     }
@@ -231,6 +241,11 @@ impl Metrics {
         }
         out
     }
+}
+
+/// Latency buckets: 1 µs to about 17 s, doubling.
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(1e-6, 2.0, 25))
 }
 
 /// `(rss, vsz)` in bytes, from `/proc/self/statm`.

@@ -176,8 +176,12 @@ fn outputs(cfg: &AgentConfig, metrics: &Metrics) -> Result<Dispatcher, AgentErro
         d.add("file", Box::new(s), cap, idle, metrics);
     }
     if cfg.syslog_output {
-        let s = SyslogSink::new(cfg.syslog_socket.as_deref()).map_err(|e| err("syslog", &e))?;
-        d.add("syslog", Box::new(s), cap, idle, metrics);
+        // Falco's ::syslog() never fails a start: a node without a syslog daemon (many
+        // containers) runs without this output, and says so.
+        match SyslogSink::new(cfg.syslog_socket.as_deref()) {
+            Ok(s) => d.add("syslog", Box::new(s), cap, idle, metrics),
+            Err(e) => tracing::warn!(error = %e, "syslog output disabled: no syslog socket"),
+        }
     }
     if let Some(p) = &cfg.program_output {
         let s = ProgramSink::new(p.clone()).map_err(|e| err("program", &e))?;

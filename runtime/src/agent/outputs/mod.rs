@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
+use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender, TrySendError};
 use prometheus_client::metrics::counter::Counter;
 
 use super::alert::AlertRecord;
@@ -52,8 +52,8 @@ pub trait Sink: Send {
 
 /// A message on an output's queue.
 pub enum Msg {
-    /// Deliver this alert.
-    Alert(Arc<AlertRecord>),
+    /// Deliver this alert; the instant is when its event was read (for the latency metric).
+    Alert(Arc<AlertRecord>, Instant),
     /// Reopen files / restart programs.
     Reopen,
 }
@@ -69,6 +69,8 @@ pub struct OutputCounters {
     pub failed: Counter,
     /// The drops of every output together (Falco's total).
     pub all_dropped: Counter,
+    /// Seconds from event read to alert written (flushed, for buffered outputs).
+    pub latency: prometheus_client::metrics::histogram::Histogram,
 }
 
 impl OutputCounters {
@@ -82,6 +84,8 @@ impl OutputCounters {
 struct Handle {
     name: String,
     tx: Sender<Msg>,
+    /// Queue bound.
+    capacity: usize,
     /// A receiver clone, to count what is still queued at shutdown.
     rx: Receiver<Msg>,
     counters: OutputCounters,
@@ -125,7 +129,10 @@ impl Dispatcher {
         flush_idle: Duration,
         metrics: &Metrics,
     ) {
-        let (tx, rx) = bounded::<Msg>(capacity.max(1));
+        // An unbounded channel with the bound checked on send: a bounded crossbeam channel
+        // allocates all its slots up front (megabytes for Falco-sized queues), this one
+        // grows with what is queued.
+        let (tx, rx) = unbounded::<Msg>();
         let counters = metrics.output_counters(name);
         let thread_rx = rx.clone();
         let c = counters.clone();
@@ -141,6 +148,7 @@ impl Dispatcher {
         self.outputs.push(Handle {
             name: name.to_owned(),
             tx,
+            capacity: capacity.max(1),
             rx,
             counters,
             thread,
@@ -160,8 +168,20 @@ impl Dispatcher {
 
     /// Queues `alert` on every output without blocking; full queues drop and count it.
     pub fn send(&self, alert: &Arc<AlertRecord>) {
+        self.send_timed(alert, Instant::now());
+    }
+
+    /// [`Dispatcher::send`] for an alert whose event was read at `read_at`: the outputs
+    /// record the time from event read to alert written (`falco_rulec_alert_latency_seconds`).
+    pub fn send_timed(&self, alert: &Arc<AlertRecord>, read_at: Instant) {
         for h in &self.outputs {
-            match h.tx.try_send(Msg::Alert(Arc::clone(alert))) {
+            // Several sources may pass this check at once: the queue may exceed its bound by
+            // at most the number of sources.
+            if h.tx.len() >= h.capacity {
+                h.drop_one("queue full");
+                continue;
+            }
+            match h.tx.try_send(Msg::Alert(Arc::clone(alert), read_at)) {
                 Ok(()) => {}
                 Err(TrySendError::Full(_)) => h.drop_one("queue full"),
                 Err(TrySendError::Disconnected(_)) => h.drop_one("output stopped"),
@@ -209,7 +229,7 @@ impl Dispatcher {
                     // Take what is left away from the output and count it.
                     let mut left = 0;
                     while let Ok(m) = rx.try_recv() {
-                        if matches!(m, Msg::Alert(_)) {
+                        if matches!(m, Msg::Alert(..)) {
                             left += 1;
                         }
                     }
@@ -264,10 +284,13 @@ fn output_loop(
     let mut dirty = false;
     loop {
         match rx.recv_timeout(flush_idle) {
-            Ok(Msg::Alert(a)) => {
+            Ok(Msg::Alert(a, read_at)) => {
                 match sink.write(&a) {
                     Ok(()) => {
                         c.delivered.inc();
+                        // Until the sink returned: with buffered_outputs, the write may sit
+                        // in the buffer until the next idle flush (at most `flush_idle`).
+                        c.latency.observe(read_at.elapsed().as_secs_f64());
                     }
                     Err(e) => {
                         c.failed.inc();

@@ -120,7 +120,7 @@ impl JsonSource {
     /// Turns one parsed value into events (or a malformed report) on the ready queue.
     /// `raw`: the value's text when it came from one line (used as the event's raw text
     /// when the value is one event, instead of serializing it again).
-    fn expand(&mut self, value: J, raw: Option<&[u8]>, origin: &dyn Fn(usize) -> String) {
+    fn expand(&mut self, value: J, raw: Option<String>, origin: &dyn Fn(usize) -> String) {
         let items = match value {
             J::Array(a) => a,
             J::Object(mut o) => {
@@ -131,10 +131,7 @@ impl JsonSource {
                     Some(J::Array(a)) => a,
                     _ => {
                         let item = J::Object(o);
-                        let raw = match raw.map(std::str::from_utf8) {
-                            Some(Ok(t)) => t.to_owned(),
-                            _ => item.to_string(),
-                        };
+                        let raw = raw.unwrap_or_else(|| item.to_string());
                         let e = self.event(item, raw);
                         self.ready.push_back(Pull::Event(e));
                         return;
@@ -242,8 +239,8 @@ impl EventSource for JsonSource {
             if let Some(r) = &mut self.current {
                 match r.next_value() {
                     Some(Ok((v, origin))) => {
-                        let raw = r.line_text().map(<[u8]>::to_vec);
-                        self.expand(v, raw.as_deref(), &|i| format!("{origin} item {}", i + 1));
+                        let raw = r.take_line();
+                        self.expand(v, raw, &|i| format!("{origin} item {}", i + 1));
                         continue;
                     }
                     Some(Err(m)) => return Pull::Malformed(m),
@@ -316,6 +313,7 @@ struct Reader {
     line: u64,
     offset: u64,
     buf: Vec<u8>,
+    last_line: Option<String>,
 }
 
 enum Mode {
@@ -352,12 +350,13 @@ impl Reader {
             line: 0,
             offset: 0,
             buf: Vec::new(),
+            last_line: None,
         }
     }
 
-    /// The text of the last line read, in JSON-lines mode.
-    fn line_text(&self) -> Option<&[u8]> {
-        matches!(self.mode, Mode::Lines).then(|| trim(&self.buf))
+    /// The text of the last value read in JSON-lines mode (taken: asked once per value).
+    fn take_line(&mut self) -> Option<String> {
+        self.last_line.take()
     }
 
     fn malformed(&self, error: impl std::fmt::Display) -> Malformed {
@@ -435,19 +434,40 @@ impl Reader {
                     return Some(Err(m));
                 }
             }
-            let text = trim(&self.buf);
-            if text.is_empty() {
+            // Validate UTF-8 once for the whole line and keep it as the event's raw text;
+            // `from_str` then skips the per-string checks `from_slice` makes.
+            let mut line = match String::from_utf8(std::mem::take(&mut self.buf)) {
+                Ok(l) => l,
+                Err(e) => {
+                    self.mode = Mode::Lines;
+                    let at = line_start + e.utf8_error().valid_up_to() as u64;
+                    return Some(Err(Malformed {
+                        origin: format!("{}:{} (byte {at})", self.name, self.line),
+                        error: format!("invalid UTF-8: {}", e.utf8_error()),
+                    }));
+                }
+            };
+            let end = line.trim_end().len();
+            line.truncate(end);
+            if line.len() != line.trim_start().len() {
+                line = line.trim_start().to_owned();
+            }
+            if line.is_empty() {
+                self.buf = line.into_bytes();
                 continue;
             }
             let origin = format!("{}:{}", self.name, self.line);
-            match serde_json::from_slice::<J>(text) {
+            let parsed = serde_json::from_str::<J>(&line);
+            match parsed {
                 Ok(v) => {
                     self.mode = Mode::Lines;
+                    self.last_line = Some(line);
                     return Some(Ok((v, origin)));
                 }
                 Err(e) if matches!(self.mode, Mode::Start) && e.is_eof() => {
                     // A document over several lines: read the rest.
                     self.mode = Mode::Done;
+                    self.buf = line.into_bytes();
                     return Some(self.document(line_start));
                 }
                 Err(e) => {
@@ -490,16 +510,4 @@ impl Reader {
                 error: format!("invalid JSON: {e}"),
             })
     }
-}
-
-fn trim(b: &[u8]) -> &[u8] {
-    let start = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let end = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    &b[start..end.max(start)]
 }

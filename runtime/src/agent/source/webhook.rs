@@ -22,7 +22,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use prometheus_client::metrics::counter::Counter;
 use serde_json::Value as J;
 
@@ -89,7 +89,8 @@ pub fn start(
     hostname: &str,
     rejected: Counter,
 ) -> Result<(WebhookSource, Server), ServeError> {
-    let (tx, rx) = bounded(cfg.queue.max(1));
+    // Unbounded channel, bound checked under `room` (a bounded one allocates every slot).
+    let (tx, rx) = unbounded();
     let shared = Arc::new(Shared {
         tx,
         capacity: cfg.queue.max(1),
