@@ -193,8 +193,8 @@ pub struct AgentConfig {
     pub bundle: Option<PathBuf>,
     /// Public keys a bundle must be signed by (ours).
     pub trusted_keys: Vec<PathBuf>,
-    /// Evaluation backend (ours).
-    pub engine: Backend,
+    /// Evaluation backend (ours; `None`: auto).
+    pub engine: Option<Backend>,
     /// Per-rule rate limit (ours).
     pub rate_limit: Option<RateLimit>,
     /// Sample one event in N for the per-rule cost metric, 0 = off (ours).
@@ -234,7 +234,7 @@ impl Default for AgentConfig {
             sources: Vec::new(),
             bundle: None,
             trusted_keys: Vec::new(),
-            engine: Backend::Jit,
+            engine: None,
             rate_limit: None,
             rule_cost_sample: 1024,
             watch_bundle: true,
@@ -999,12 +999,13 @@ fn read_rulec(s: &Section<'_>, c: &mut AgentConfig) -> Result<(), ConfigError> {
         .collect();
     if let Some(e) = s.string("engine")? {
         c.engine = match e.as_str() {
-            "jit" => Backend::Jit,
-            "interpreter" => Backend::Interpreter,
+            "auto" => None,
+            "jit" => Some(Backend::Jit),
+            "interpreter" => Some(Backend::Interpreter),
             other => {
                 return Err(key_err(
                     "rulec.engine",
-                    format!("expected `jit` or `interpreter`, found {other:?}"),
+                    format!("expected `auto`, `jit` or `interpreter`, found {other:?}"),
                 ))
             }
         };

@@ -144,8 +144,6 @@ pub struct LoopContext<'a> {
     pub metrics: &'a Metrics,
     /// Settings.
     pub cfg: &'a EvalConfig,
-    /// Evaluation backend.
-    pub backend: Backend,
     /// Set when the agent stops.
     pub stop: &'a AtomicBool,
 }
@@ -163,7 +161,6 @@ pub fn run_source<S: EventSource>(
         dispatcher,
         metrics,
         cfg,
-        backend,
         stop,
     } = *cx;
     let source = src.source().to_owned();
@@ -192,7 +189,8 @@ pub fn run_source<S: EventSource>(
         let mut st = prog.map(|(p, jit)| {
             (
                 p,
-                Engine::new(backend, p, jit),
+                // The rule set compiled native code only where its engine choice wants it.
+                Engine::new(if jit.is_some() { Backend::Jit } else { Backend::Interpreter }, p, jit),
                 Interpreter::new(p),
                 rule_states(p, cfg, metrics),
             )

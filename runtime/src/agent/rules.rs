@@ -51,17 +51,22 @@ pub enum LoadError {
 }
 
 /// How a rule set evaluates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct EngineChoice {
-    /// The backend for every program.
-    pub backend: Backend,
+    /// The backend for every program; `None` (auto): the JIT for the syscall source, the
+    /// interpreter for plugin sources, whose cost is JSON extraction (the JIT gains nothing
+    /// there and its code costs memory: BENCHMARKS.md, "Agent").
+    pub backend: Option<Backend>,
 }
 
-impl Default for EngineChoice {
-    fn default() -> Self {
-        EngineChoice {
-            backend: Backend::Jit,
-        }
+impl EngineChoice {
+    /// The backend for a program of `source`.
+    pub fn for_source(self, source: &str) -> Backend {
+        self.backend.unwrap_or(if source == "syscall" {
+            Backend::Jit
+        } else {
+            Backend::Interpreter
+        })
     }
 }
 
@@ -132,7 +137,7 @@ impl RuleSet {
         let jits = bundle
             .programs
             .iter()
-            .map(|p| match engine.backend {
+            .map(|p| match engine.for_source(&p.source) {
                 Backend::Interpreter => None,
                 Backend::Jit => match JitProgram::compile(p) {
                     Ok(j) => Some(j),

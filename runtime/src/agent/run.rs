@@ -304,7 +304,6 @@ impl Agent {
         let metrics = Arc::clone(&self.metrics);
         let stop = Arc::clone(&self.stop);
         let cfg = eval_config(&self.cfg);
-        let backend = self.cfg.engine;
         let stop_tx = self.stop_tx.clone();
         let name = format!("source-{}", src.source());
         self.metrics
@@ -320,7 +319,6 @@ impl Agent {
                     dispatcher: &dispatcher,
                     metrics: &metrics,
                     cfg: &cfg,
-                    backend,
                     stop: &stop,
                 };
                 let s = run_source(src, &cx, drain);
