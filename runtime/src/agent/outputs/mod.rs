@@ -13,6 +13,7 @@ pub mod program;
 pub mod stdout;
 pub mod syslog;
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -81,6 +82,14 @@ impl OutputCounters {
     }
 }
 
+/// The output thread waits for an alert.
+const IDLE: u8 = 0;
+/// The output thread is writing an alert.
+const WRITING: u8 = 1;
+/// Shutdown gave up on the alert being written: it is counted as dropped, and the thread
+/// must not count it delivered when the write returns after all.
+const ABANDONED: u8 = 2;
+
 struct Handle {
     name: String,
     tx: Sender<Msg>,
@@ -90,6 +99,8 @@ struct Handle {
     rx: Receiver<Msg>,
     counters: OutputCounters,
     thread: Option<JoinHandle<()>>,
+    /// [`IDLE`], [`WRITING`] or [`ABANDONED`]: what the output thread is doing.
+    state: Arc<AtomicU8>,
     last_drop_log: std::sync::Mutex<Option<Instant>>,
 }
 
@@ -138,9 +149,11 @@ impl Dispatcher {
         let c = counters.clone();
         let thread_name = format!("output-{name}");
         let label = name.to_owned();
+        let state = Arc::new(AtomicU8::new(IDLE));
+        let st = Arc::clone(&state);
         let thread = std::thread::Builder::new()
             .name(thread_name)
-            .spawn(move || output_loop(&label, sink, &thread_rx, &c, flush_idle))
+            .spawn(move || output_loop(&label, sink, &thread_rx, &c, flush_idle, &st))
             .ok();
         if thread.is_none() {
             tracing::error!(output = name, "cannot start the output thread");
@@ -152,6 +165,7 @@ impl Dispatcher {
             rx,
             counters,
             thread,
+            state,
             last_drop_log: std::sync::Mutex::new(None),
         });
     }
@@ -213,12 +227,13 @@ impl Dispatcher {
                 rx,
                 counters,
                 thread,
+                state,
                 ..
             } = h;
             drop(tx);
-            pending.push((name, rx, counters, thread));
+            pending.push((name, rx, counters, thread, state));
         }
-        for (name, rx, counters, thread) in pending {
+        for (name, rx, counters, thread, state) in pending {
             if let Some(t) = thread {
                 while !t.is_finished() && Instant::now() < deadline {
                     std::thread::sleep(Duration::from_millis(5));
@@ -226,8 +241,9 @@ impl Dispatcher {
                 if t.is_finished() {
                     let _ = t.join();
                 } else {
-                    // Take what is left away from the output and count it.
-                    let mut left = 0;
+                    // Take what is left away from the output and count it, with the alert
+                    // being written if the write has not returned.
+                    let mut left = u64::from(state.swap(ABANDONED, Ordering::AcqRel) == WRITING);
                     while let Ok(m) = rx.try_recv() {
                         if matches!(m, Msg::Alert(..)) {
                             left += 1;
@@ -280,12 +296,28 @@ fn output_loop(
     rx: &Receiver<Msg>,
     c: &OutputCounters,
     flush_idle: Duration,
+    state: &AtomicU8,
 ) {
     let mut dirty = false;
     loop {
         match rx.recv_timeout(flush_idle) {
             Ok(Msg::Alert(a, read_at)) => {
-                match sink.write(&a) {
+                if state
+                    .compare_exchange(IDLE, WRITING, Ordering::AcqRel, Ordering::Acquire)
+                    .is_err()
+                {
+                    // Abandoned by shutdown, which did not see this alert: count it here.
+                    c.count_drops(1);
+                    return;
+                }
+                let res = sink.write(&a);
+                if state
+                    .compare_exchange(WRITING, IDLE, Ordering::AcqRel, Ordering::Acquire)
+                    .is_err()
+                {
+                    return; // counted as dropped by shutdown meanwhile
+                }
+                match res {
                     Ok(()) => {
                         c.delivered.inc();
                         // Until the sink returned: with buffered_outputs, the write may sit
