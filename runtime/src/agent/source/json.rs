@@ -285,8 +285,7 @@ fn spawn_stdin(opts: JsonOptions) -> Receiver<Pull<J>> {
     let spawned = std::thread::Builder::new()
         .name("stdin-reader".into())
         .spawn(move || {
-            let stdin = BufReader::with_capacity(256 << 10, std::io::stdin());
-            let mut r = Reader::new(Box::new(stdin), "stdin".into(), opts);
+            let mut r = Reader::new(stdin_input(), "stdin".into(), opts);
             while let Some(v) = r.next_value() {
                 let msg = match v {
                     Ok((v, _)) => Pull::Event(v),
@@ -302,6 +301,33 @@ fn spawn_stdin(opts: JsonOptions) -> Receiver<Pull<J>> {
         tracing::error!("cannot start the stdin reader thread");
     }
     rx
+}
+
+/// Standard input, decompressed when it starts with the gzip magic (as files are:
+/// `--input aws_cloudtrail=- < trail.json.gz`). Blocks until two bytes or the end arrive.
+fn stdin_input() -> Box<dyn BufRead + Send> {
+    let mut stdin = std::io::stdin();
+    let mut head = Vec::with_capacity(2);
+    let mut b = [0u8; 2];
+    while head.len() < 2 {
+        match stdin.read(&mut b[..2 - head.len()]) {
+            Ok(0) => break,
+            Ok(n) => head.extend_from_slice(&b[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // The reader sees the error again and reports it.
+            Err(_) => break,
+        }
+    }
+    let gz = head == [0x1f, 0x8b];
+    let input = BufReader::with_capacity(256 << 10, std::io::Cursor::new(head).chain(stdin));
+    if gz {
+        Box::new(BufReader::with_capacity(
+            256 << 10,
+            flate2::bufread::MultiGzDecoder::new(input),
+        ))
+    } else {
+        Box::new(input)
+    }
 }
 
 /// A JSON reader over one input.
@@ -372,10 +398,18 @@ impl Reader {
         self.buf.clear();
         self.line += 1;
         let limit = self.opts.max_line_bytes as u64 + 1;
-        let n = (&mut self.input)
+        // A read error (a truncated gzip stream, an I/O error) ends the input: readers such
+        // as the gzip decoder return the same error again on every later read.
+        let n = match (&mut self.input)
             .take(limit)
             .read_until(b'\n', &mut self.buf)
-            .map_err(|e| self.malformed(format!("read error: {e}")))?;
+        {
+            Ok(n) => n,
+            Err(e) => {
+                self.mode = Mode::Done;
+                return Err(self.malformed(format!("read error: {e}")));
+            }
+        };
         if n == 0 {
             return Ok(false);
         }
@@ -387,7 +421,10 @@ impl Reader {
             loop {
                 let chunk = match self.input.fill_buf() {
                     Ok(c) => c,
-                    Err(e) => return Err(self.malformed(format!("read error: {e}"))),
+                    Err(e) => {
+                        self.mode = Mode::Done;
+                        return Err(self.malformed(format!("read error: {e}")));
+                    }
                 };
                 if chunk.is_empty() {
                     break;
@@ -430,7 +467,9 @@ impl Reader {
                 }
                 Ok(true) => {}
                 Err(m) => {
-                    self.mode = Mode::Lines;
+                    if !matches!(self.mode, Mode::Done) {
+                        self.mode = Mode::Lines;
+                    }
                     return Some(Err(m));
                 }
             }
