@@ -190,7 +190,15 @@ pub fn run_source<S: EventSource>(
             (
                 p,
                 // The rule set compiled native code only where its engine choice wants it.
-                Engine::new(if jit.is_some() { Backend::Jit } else { Backend::Interpreter }, p, jit),
+                Engine::new(
+                    if jit.is_some() {
+                        Backend::Jit
+                    } else {
+                        Backend::Interpreter
+                    },
+                    p,
+                    jit,
+                ),
                 Interpreter::new(p),
                 rule_states(p, cfg, metrics),
             )
