@@ -1122,3 +1122,55 @@ fn dry_run_with_the_stock_falco_yaml_warns_per_unsupported_key_and_opens_no_port
     }
     drop(held);
 }
+
+// ---------------------------------------------------------------------------------------
+// Signals: SIGUSR1 reopens the file output (log rotation), SIGTERM drains and stops.
+
+#[test]
+fn sigusr1_reopens_the_file_output_after_rotation_and_sigterm_drains() {
+    let dir = TempDir::new("rotate");
+    let bundle = dir.join("rules.bundle");
+    write_bundle(&bundle, &small_rules("A"));
+    let log = dir.join("alerts.log");
+    let args = vec![
+        "-b".to_owned(),
+        bundle.display().to_string(),
+        "-i".into(),
+        "k8s_audit=-".into(),
+        "-o".into(),
+        "stdout_output.enabled=false".into(),
+        "-o".into(),
+        "file_output.enabled=true".into(),
+        "-o".into(),
+        "file_output.keep_alive=true".into(),
+        "-o".into(),
+        format!("file_output.filename={}", log.display()),
+    ];
+    let mut agent = AgentProc::start(&args, true);
+    agent.expect_log("source started", DEADLINE);
+    let lines = |p: &Path| std::fs::read_to_string(p).map_or(0, |t| t.lines().count());
+    let events: Vec<J> = (0..20).map(|i| audit_event(&seq_id(i))).collect();
+    agent.feed(&jsonl(&events));
+    assert!(
+        wait_for(DEADLINE, || lines(&log) == 20),
+        "{} lines",
+        lines(&log)
+    );
+    let rotated = dir.join("alerts.log.1");
+    std::fs::rename(&log, &rotated).expect("rotate");
+    agent.signal("USR1");
+    agent.expect_log("reopened", DEADLINE);
+    let more: Vec<J> = (20..50).map(|i| audit_event(&seq_id(i))).collect();
+    agent.feed(&jsonl(&more));
+    assert!(
+        wait_for(DEADLINE, || lines(&log) == 30),
+        "{} lines after rotation",
+        lines(&log)
+    );
+    assert_eq!(lines(&rotated), 20);
+    // SIGTERM: stop, with the counts of what was written.
+    let status = agent.stop();
+    assert!(status.success(), "{status:?}");
+    let (delivered, dropped, failed) = agent.final_output_counts("file");
+    assert_eq!((delivered, dropped, failed), (50, 0, 0));
+}
