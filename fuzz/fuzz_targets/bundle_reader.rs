@@ -5,6 +5,7 @@ use libfuzzer_sys::fuzz_target;
 use rulec_ir::bundle::{seal, Bundle, PREAMBLE_LEN};
 use rulec_runtime::event::FieldMapEvent;
 use rulec_runtime::interp::Interpreter;
+use rulec_runtime::output::Alert;
 
 fuzz_target!(|data: &[u8]| {
     let _ = Bundle::read(data);
@@ -19,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
             ]);
             for p in &b.programs {
                 let mut it = Interpreter::new(p);
-                let _ = it.alerts(&ev, "fuzz");
+                let _ = Alert::for_matches(&mut it, &ev, "fuzz");
             }
             let again = Bundle::read(&b.write()).expect("accepted bundles re-read");
             assert_eq!(again, b);

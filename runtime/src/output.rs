@@ -167,12 +167,10 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
         while i < b.len() && b[i].is_ascii_digit() {
             i += 1;
         }
-        let digits = &s[start..i];
-        let mut f = digits.get(..digits.len().min(9))?.to_owned();
-        while f.len() < 9 {
-            f.push('0');
-        }
-        frac = f.parse().ok()?;
+        // Nanoseconds: the first nine digits, padded with zeros.
+        let digits = &b[start..i.min(start + 9)];
+        frac = digits.iter().fold(0, |f, &c| f * 10 + i64::from(c - b'0'))
+            * 10i64.pow(9 - digits.len() as u32);
     }
     let offset = match b.get(i) {
         Some(b'Z' | b'z') => 0,
@@ -214,6 +212,12 @@ mod tests {
             ("2024-02-29".into(), "13:45:07.123456000".into())
         );
         assert_eq!(parse_rfc3339("1970-01-01T01:00:00+01:00"), Some(0));
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:01.5Z"), Some(1_500_000_000));
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:01.Z"), Some(1_000_000_000));
+        assert_eq!(
+            parse_rfc3339("1970-01-01T00:00:00.1234567891Z"),
+            Some(123_456_789)
+        );
     }
 
     #[test]

@@ -1,16 +1,15 @@
 //! `ct.*`, `s3.*`, `ec2.*`, `ecr.*`, `iam.*` fields of the cloudtrail plugin, from one
 //! CloudTrail record.
 
-use serde_json::Value as J;
-
+use super::json::V;
 use super::{at, each, one, text, Texts};
 
-fn s(v: &J, path: &[&str]) -> Option<String> {
+fn s(v: V<'_>, path: &[&str]) -> Option<String> {
     at(v, path).and_then(text)
 }
 
 /// `ct.user`: the acting user name; for assumed roles the issuing role name.
-pub fn user(v: &J) -> Option<String> {
+pub fn user(v: V<'_>) -> Option<String> {
     let ty = s(v, &["userIdentity", "type"])?;
     Some(match ty.as_str() {
         "Root" | "IAMUser" => s(v, &["userIdentity", "userName"]).unwrap_or_else(|| {
@@ -46,7 +45,7 @@ pub fn user(v: &J) -> Option<String> {
     })
 }
 
-fn original_user(v: &J) -> Option<String> {
+fn original_user(v: V<'_>) -> Option<String> {
     let ty = s(v, &["userIdentity", "type"])?;
     if ty == "AssumedRole" {
         let arn = s(v, &["userIdentity", "arn"])?;
@@ -55,7 +54,7 @@ fn original_user(v: &J) -> Option<String> {
     user(v)
 }
 
-fn num(v: &J, path: &[&str]) -> u64 {
+fn num(v: V<'_>, path: &[&str]) -> u64 {
     at(v, path)
         .and_then(|x| {
             x.as_u64()
@@ -65,12 +64,12 @@ fn num(v: &J, path: &[&str]) -> u64 {
         .unwrap_or(0)
 }
 
-fn is_s3(v: &J) -> bool {
+fn is_s3(v: V<'_>) -> bool {
     s(v, &["eventSource"]).as_deref() == Some("s3.amazonaws.com")
 }
 
 /// Extracts field `name` as text values.
-pub fn extract(v: &J, name: &str) -> Texts {
+pub fn extract(v: V<'_>, name: &str) -> Texts {
     let req = |k: &str| one(v, &["requestParameters", k]);
     let t = |x: String| Some(vec![x]);
     match name {
@@ -192,10 +191,9 @@ pub fn extract(v: &J, name: &str) -> Texts {
             let items =
                 at(v, &["requestParameters", "tagSpecificationSet", "items"])?.as_array()?;
             items
-                .iter()
                 .filter_map(|i| at(i, &["tags"])?.as_array())
                 .flatten()
-                .find(|tag| s(tag, &["key"]).as_deref() == Some("Name"))
+                .find(|tag| s(*tag, &["key"]).as_deref() == Some("Name"))
                 .and_then(|tag| s(tag, &["value"]))
                 .map(|x| vec![x])
         }

@@ -1,7 +1,6 @@
 //! `ka.*` fields of the k8saudit plugin, from a Kubernetes audit event (`audit.k8s.io/v1`).
 
-use serde_json::Value as J;
-
+use super::json::{Elements, V};
 use super::{at, each, one, text, Texts};
 
 const RO: &str = "requestObject";
@@ -16,25 +15,24 @@ pub fn image_repository(image: &str) -> String {
     }
 }
 
-fn containers<'a>(v: &'a J, kind: &str) -> Option<&'a Vec<J>> {
+fn containers<'a>(v: V<'a>, kind: &str) -> Option<Elements<'a>> {
     at(v, &[RO, "spec", kind])?.as_array()
 }
 
 /// Per container, the text at `sub` or `default` when absent.
-fn per_container(v: &J, kind: &str, sub: &[&str], default: Option<&str>) -> Texts {
+fn per_container(v: V<'_>, kind: &str, sub: &[&str], default: Option<&str>) -> Texts {
     let cs = containers(v, kind)?;
     Some(
-        cs.iter()
-            .filter_map(|c| {
-                at(c, sub)
-                    .and_then(text)
-                    .or_else(|| default.map(str::to_owned))
-            })
-            .collect(),
+        cs.filter_map(|c| {
+            at(c, sub)
+                .and_then(text)
+                .or_else(|| default.map(str::to_owned))
+        })
+        .collect(),
     )
 }
 
-fn container_field(v: &J, kind: &str, what: &str) -> Texts {
+fn container_field(v: V<'_>, kind: &str, what: &str) -> Texts {
     fn sc(k: &str) -> [&str; 2] {
         ["securityContext", k]
     }
@@ -62,21 +60,19 @@ fn container_field(v: &J, kind: &str, what: &str) -> Texts {
             let pod = at(v, &[RO, "spec", "securityContext", key]).and_then(text);
             let cs = containers(v, kind)?;
             Some(
-                cs.iter()
-                    .map(|c| {
-                        at(c, &["securityContext", key])
-                            .and_then(text)
-                            .or_else(|| pod.clone())
-                            .unwrap_or_else(|| "0".into())
-                    })
-                    .collect(),
+                cs.map(|c| {
+                    at(c, &["securityContext", key])
+                        .and_then(text)
+                        .or_else(|| pod.clone())
+                        .unwrap_or_else(|| "0".into())
+                })
+                .collect(),
             )
         }
         "add_capabilities" => {
             let cs = containers(v, kind)?;
             Some(
-                cs.iter()
-                    .filter_map(|c| at(c, &["securityContext", "capabilities", "add"])?.as_array())
+                cs.filter_map(|c| at(c, &["securityContext", "capabilities", "add"])?.as_array())
                     .flatten()
                     .filter_map(text)
                     .collect(),
@@ -85,8 +81,7 @@ fn container_field(v: &J, kind: &str, what: &str) -> Texts {
         "host_port" => {
             let cs = containers(v, kind)?;
             Some(
-                cs.iter()
-                    .filter_map(|c| at(c, &["ports"])?.as_array())
+                cs.filter_map(|c| at(c, &["ports"])?.as_array())
                     .flatten()
                     .filter_map(|p| at(p, &["hostPort"]).and_then(text))
                     .collect(),
@@ -97,22 +92,20 @@ fn container_field(v: &J, kind: &str, what: &str) -> Texts {
 }
 
 /// Every container's array at `sub`, flattened.
-fn flat(v: &J, kind: &str, sub: &[&str]) -> Texts {
+fn flat(v: V<'_>, kind: &str, sub: &[&str]) -> Texts {
     let cs = containers(v, kind)?;
     Some(
-        cs.iter()
-            .filter_map(|c| at(c, sub)?.as_array())
+        cs.filter_map(|c| at(c, sub)?.as_array())
             .flatten()
             .filter_map(text)
             .collect(),
     )
 }
 
-fn subjects(v: &J, kind: &str, ns: bool) -> Texts {
+fn subjects(v: V<'_>, kind: &str, ns: bool) -> Texts {
     let s = at(v, &[RO, "subjects"])?.as_array()?;
     Some(
-        s.iter()
-            .filter(|x| at(x, &["kind"]).and_then(J::as_str) == Some(kind))
+        s.filter(|x| at(*x, &["kind"]).and_then(V::as_str).as_deref() == Some(kind))
             .filter_map(|x| {
                 let name = at(x, &["name"]).and_then(text)?;
                 Some(if ns {
@@ -128,25 +121,24 @@ fn subjects(v: &J, kind: &str, ns: bool) -> Texts {
     )
 }
 
-fn rules_field(v: &J, key: &str) -> Texts {
+fn rules_field(v: V<'_>, key: &str) -> Texts {
     let r = at(v, &[RO, "rules"])?.as_array()?;
     Some(
-        r.iter()
-            .filter_map(|x| at(x, &[key])?.as_array())
+        r.filter_map(|x| at(x, &[key])?.as_array())
             .flatten()
             .filter_map(text)
             .collect(),
     )
 }
 
-fn annotation(v: &J, key: &str) -> Texts {
+fn annotation(v: V<'_>, key: &str) -> Texts {
     v.get("annotations")?
         .get(key)
         .and_then(text)
         .map(|s| vec![s])
 }
 
-fn uri_param(v: &J, key: &str) -> Texts {
+fn uri_param(v: V<'_>, key: &str) -> Texts {
     let uri = at(v, &["requestURI"])?.as_str()?;
     let q = uri.split_once('?')?.1;
     let vals: Vec<String> = q
@@ -191,12 +183,12 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn volumes(v: &J) -> Option<&Vec<J>> {
+fn volumes(v: V<'_>) -> Option<Elements<'_>> {
     at(v, &[RO, "spec", "volumes"])?.as_array()
 }
 
 /// Extracts `ka.*` field `name` (argument `arg`) as text values.
-pub fn extract(v: &J, name: &str, arg: Option<&str>) -> Texts {
+pub fn extract(v: V<'_>, name: &str, arg: Option<&str>) -> Texts {
     let pod_spec = |k: &str| one(v, &[RO, "spec", k]);
     match name {
         "ka.auditid" => one(v, &["auditID"]),
@@ -215,7 +207,6 @@ pub fn extract(v: &J, name: &str, arg: Option<&str>) -> Texts {
         "ka.user.groups" => Some(
             at(v, &["user", "groups"])?
                 .as_array()?
-                .iter()
                 .filter_map(text)
                 .collect(),
         ),
@@ -228,7 +219,10 @@ pub fn extract(v: &J, name: &str, arg: Option<&str>) -> Texts {
         "ka.target.resource" => one(v, &["objectRef", "resource"]),
         "ka.target.subresource" => one(v, &["objectRef", "subresource"]),
         "ka.target.pod.name" => {
-            if at(v, &["objectRef", "resource"]).and_then(J::as_str) == Some("pods") {
+            if at(v, &["objectRef", "resource"])
+                .and_then(V::as_str)
+                .is_some_and(|r| r == "pods")
+            {
                 one(v, &["objectRef", "name"])
             } else {
                 None
@@ -237,7 +231,6 @@ pub fn extract(v: &J, name: &str, arg: Option<&str>) -> Texts {
         "ka.req.binding.subjects" => Some(
             at(v, &[RO, "subjects"])?
                 .as_array()?
-                .iter()
                 .filter_map(text)
                 .collect(),
         ),
@@ -279,7 +272,6 @@ pub fn extract(v: &J, name: &str, arg: Option<&str>) -> Texts {
         "ka.req.role.rules" => Some(
             at(v, &[RO, "rules"])?
                 .as_array()?
-                .iter()
                 .filter_map(text)
                 .collect(),
         ),
@@ -295,8 +287,14 @@ pub fn extract(v: &J, name: &str, arg: Option<&str>) -> Texts {
         }
         "ka.req.pod.volumes.volume_type" => Some(
             volumes(v)?
-                .iter()
-                .filter_map(|vol| vol.as_object()?.keys().find(|k| *k != "name").cloned())
+                .filter_map(|vol| {
+                    // The first key but `name` in sorted order (as a serde_json map has them).
+                    vol.as_object()?
+                        .map(|(k, _)| k)
+                        .filter(|k| k != "name")
+                        .min()
+                        .map(std::borrow::Cow::into_owned)
+                })
                 .collect(),
         ),
         "ka.req.volume.hostpath" => {

@@ -11,10 +11,11 @@
 //! selects one element.
 
 pub mod cloudtrail;
+pub mod json;
 pub mod k8s_audit;
 pub mod simple;
 
-use serde_json::Value as J;
+use json::{Doc, JsonError, V};
 
 use crate::event::{parse_typed_owned, Event, FieldRef, Val, Values};
 use crate::output::{parse_rfc3339, split_time};
@@ -27,10 +28,11 @@ pub type Texts = Option<Vec<String>>;
 pub struct JsonEvent {
     /// Source (`k8s_audit`, `aws_cloudtrail`, `okta`, `github`).
     pub source: String,
-    /// Parsed payload.
-    pub json: J,
-    /// Raw payload text (`json.obj`).
-    pub raw: String,
+    /// The parsed payload; its text is the raw payload (`json.obj`) unless
+    /// [`JsonEvent::from_value`] or [`JsonEvent::parse_many`] were given another.
+    pub doc: Doc,
+    /// The raw text when it is not the document's text.
+    raw: Option<String>,
     /// Event time (ns since the epoch), from the payload's timestamp when present.
     pub time_ns: u64,
     /// Event number (`evt.num`).
@@ -41,13 +43,18 @@ pub struct JsonEvent {
 
 impl JsonEvent {
     /// Parses `text` as an event of `source`.
-    pub fn parse(source: &str, text: &str) -> Result<JsonEvent, serde_json::Error> {
-        let json: J = serde_json::from_str(text)?;
-        Ok(Self::from_value(source, json, text.to_owned()))
+    pub fn parse(source: &str, text: &str) -> Result<JsonEvent, JsonError> {
+        Self::from_text(source, text.to_owned())
     }
 
-    /// Builds an event from a parsed payload (`raw`: its text).
-    pub fn from_value(source: &str, json: J, raw: String) -> JsonEvent {
+    /// Parses `text` as an event of `source`, keeping it as the raw text.
+    pub fn from_text(source: &str, text: String) -> Result<JsonEvent, JsonError> {
+        Ok(Self::from_doc(source, Doc::parse(text)?))
+    }
+
+    /// The event of a parsed payload.
+    pub fn from_doc(source: &str, doc: Doc) -> JsonEvent {
+        let root = doc.root();
         let ts = [
             "stageTimestamp",
             "requestReceivedTimestamp",
@@ -55,103 +62,103 @@ impl JsonEvent {
             "published",
         ]
         .iter()
-        .find_map(|k| json.get(*k).and_then(J::as_str).and_then(parse_rfc3339))
+        .find_map(|k| parse_rfc3339(&root.get(k)?.as_str()?))
         .unwrap_or(0);
         JsonEvent {
             source: source.to_owned(),
-            json,
-            raw,
+            doc,
+            raw: None,
             time_ns: ts,
             num: 1,
             hostname: String::new(),
         }
     }
 
+    /// Builds an event from a `serde_json` payload (`raw`: its text).
+    pub fn from_value(source: &str, json: serde_json::Value, raw: String) -> JsonEvent {
+        Self::from_doc(source, Doc::from_value(&json)).with_raw(raw)
+    }
+
+    /// The event with raw text `raw` (kept apart only when it is not the document's text).
+    fn with_raw(mut self, raw: String) -> JsonEvent {
+        self.raw = (raw.trim() != self.doc.text()).then_some(raw);
+        self
+    }
+
     /// Splits a JSON document into events: an array of events, a k8s `EventList` (`items`),
-    /// a CloudTrail file (`Records`), or one event.
-    pub fn parse_many(source: &str, text: &str) -> Result<Vec<JsonEvent>, serde_json::Error> {
-        let v: J = serde_json::from_str(text)?;
-        let items = match v {
-            J::Array(a) => a,
-            J::Object(ref o) if o.get("items").is_some_and(J::is_array) => {
-                o["items"].as_array().cloned().unwrap_or_default()
-            }
-            J::Object(ref o) if o.get("Records").is_some_and(J::is_array) => {
-                o["Records"].as_array().cloned().unwrap_or_default()
-            }
-            other => vec![other],
+    /// a CloudTrail file (`Records`), or one event. Each event's raw text is its compact
+    /// JSON as `serde_json` prints it.
+    pub fn parse_many(source: &str, text: &str) -> Result<Vec<JsonEvent>, JsonError> {
+        let doc = Doc::parse(text.to_owned())?;
+        let root = doc.root();
+        let items: Vec<V<'_>> = match root.as_array() {
+            Some(a) => a.collect(),
+            None => match ["items", "Records"]
+                .iter()
+                .find_map(|k| root.get(k)?.as_array())
+            {
+                Some(a) => a.collect(),
+                None => vec![root],
+            },
         };
         Ok(items
             .into_iter()
             .enumerate()
-            .map(|(i, j)| {
-                let raw = j.to_string();
-                let mut e = Self::from_value(source, j, raw);
+            .map(|(i, v)| {
+                let mut e = Self::from_doc(source, v.to_doc()).with_raw(v.to_json_string());
                 e.num = i as u64 + 1;
                 e
             })
             .collect())
     }
+
+    /// The raw payload text.
+    pub fn raw(&self) -> &str {
+        self.raw.as_deref().unwrap_or(self.doc.text())
+    }
+
+    /// The payload as a `serde_json` value.
+    pub fn to_value(&self) -> serde_json::Value {
+        self.doc.to_value()
+    }
 }
 
 /// The value at a `/`-separated path of object keys (numeric segments index arrays).
-pub fn at<'a>(v: &'a J, path: &[&str]) -> Option<&'a J> {
+pub fn at<'a>(v: V<'a>, path: &[&str]) -> Option<V<'a>> {
     let mut cur = v;
     for k in path {
-        cur = match cur {
-            J::Object(o) => o.get(*k)?,
-            J::Array(a) => a.get(k.parse::<usize>().ok()?)?,
-            _ => return None,
+        cur = if cur.is_object() {
+            cur.get(k)?
+        } else if cur.is_array() {
+            cur.get_index(k.parse::<usize>().ok()?)?
+        } else {
+            return None;
         };
     }
     (!cur.is_null()).then_some(cur)
 }
 
-/// The value at JSON pointer `p` (RFC 6901, as [`J::pointer`] resolves it), without
-/// allocating unless a token holds an escape.
-pub fn pointer<'a>(v: &'a J, p: &str) -> Option<&'a J> {
-    if p.is_empty() {
-        return Some(v);
-    }
-    let rest = p.strip_prefix('/')?;
-    rest.split('/').try_fold(v, |cur, token| {
-        let token: std::borrow::Cow<'_, str> = if token.contains('~') {
-            token.replace("~1", "/").replace("~0", "~").into()
-        } else {
-            token.into()
-        };
-        match cur {
-            J::Object(map) => map.get(token.as_ref()),
-            J::Array(list) => {
-                if token.starts_with('+') || (token.starts_with('0') && token.len() != 1) {
-                    return None;
-                }
-                list.get(token.parse::<usize>().ok()?)
-            }
-            _ => None,
-        }
-    })
-}
-
 /// A JSON value as text: strings raw, other scalars and containers as compact JSON.
-pub fn text(v: &J) -> Option<String> {
-    match v {
-        J::Null => None,
-        J::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
+pub fn text(v: V<'_>) -> Option<String> {
+    if v.is_null() {
+        None
+    } else if let Some(s) = v.as_str() {
+        Some(s.into_owned())
+    } else {
+        Some(v.to_json_string())
     }
 }
 
 /// One text value at `path`.
-pub fn one(v: &J, path: &[&str]) -> Texts {
+pub fn one(v: V<'_>, path: &[&str]) -> Texts {
     at(v, path).and_then(text).map(|s| vec![s])
 }
 
 /// For each element of the array at `arr`, the text at `sub` (elements without it are
 /// skipped); missing when the array is absent.
-pub fn each(v: &J, arr: &[&str], sub: &[&str]) -> Texts {
+pub fn each(v: V<'_>, arr: &[&str], sub: &[&str]) -> Texts {
     let a = at(v, arr)?.as_array()?;
-    Some(a.iter().filter_map(|e| at(e, sub).and_then(text)).collect())
+    Some(a.filter_map(|e| at(e, sub).and_then(text)).collect())
 }
 
 fn generic_evt(e: &JsonEvent, name: &str) -> Option<Values> {
@@ -198,18 +205,19 @@ impl Event for JsonEvent {
         if name.starts_with("evt.") {
             return generic_evt(self, name);
         }
+        let root = self.doc.root();
         let texts: Texts = match name {
             "json.value" | "jevt.value" => {
                 let p = f.arg.as_deref().unwrap_or("");
-                pointer(&self.json, p).and_then(text).map(|s| vec![s])
+                root.pointer(p).and_then(text).map(|s| vec![s])
             }
-            "json.obj" | "jevt.obj" => Some(vec![self.raw.trim().to_owned()]),
+            "json.obj" | "jevt.obj" => Some(vec![self.raw().trim().to_owned()]),
             "json.rawtime" | "jevt.rawtime" => Some(vec![self.time_ns.to_string()]),
             _ => match self.source.as_str() {
-                "k8s_audit" => k8s_audit::extract(&self.json, name, f.arg.as_deref()),
-                "aws_cloudtrail" => cloudtrail::extract(&self.json, name),
-                "okta" => simple::okta(&self.json, name),
-                "github" => simple::github(&self.json, name),
+                "k8s_audit" => k8s_audit::extract(root, name, f.arg.as_deref()),
+                "aws_cloudtrail" => cloudtrail::extract(root, name),
+                "okta" => simple::okta(root, name),
+                "github" => simple::github(root, name),
                 _ => None,
             },
         };
@@ -225,7 +233,10 @@ impl Event for JsonEvent {
             if n >= texts.len() {
                 return None;
             }
-            texts = vec![texts.swap_remove(n)];
+            return Some(vec![parse_typed_owned(f.ty, texts.swap_remove(n))?]);
+        }
+        if texts.len() == 1 {
+            return Some(vec![parse_typed_owned(f.ty, texts.pop()?)?]);
         }
         texts
             .into_iter()
@@ -240,10 +251,9 @@ mod tests {
 
     #[test]
     fn pointer_resolves_like_serde_json() {
-        let v: J = serde_json::from_str(
-            r#"{"a": {"b/c": [1, {"d~e": "x"}], "": 2}, "l": [0, 1, 2], "0": "zero"}"#,
-        )
-        .expect("json");
+        let text = r#"{"a": {"b/c": [1, {"d~e": "x"}], "": 2}, "l": [0, 1, 2], "0": "zero"}"#;
+        let v: serde_json::Value = serde_json::from_str(text).expect("json");
+        let doc = Doc::parse(text.to_owned()).expect("json");
         for p in [
             "",
             "/",
@@ -261,7 +271,11 @@ mod tests {
             "/a/b~1c/1/d~0e/x",
             "/missing",
         ] {
-            assert_eq!(pointer(&v, p), v.pointer(p), "{p:?}");
+            assert_eq!(
+                doc.root().pointer(p).map(V::to_json_string),
+                v.pointer(p).map(serde_json::Value::to_string),
+                "{p:?}"
+            );
         }
     }
 }

@@ -1,21 +1,19 @@
 //! Okta and GitHub fields that are plain JSON paths (documented approximations of the
 //! plugins: stateful fields such as `okta.mfa.*` and GitHub's diff scanners are missing).
 
-use serde_json::Value as J;
-
+use super::json::V;
 use super::{at, each, one, text, Texts};
 
-fn target(v: &J, ty: &str, key: &str) -> Texts {
-    let t = at(v, &["target"])?.as_array()?;
-    t.iter()
-        .find(|x| at(x, &["type"]).and_then(J::as_str) == Some(ty))
+fn target(v: V<'_>, ty: &str, key: &str) -> Texts {
+    let mut t = at(v, &["target"])?.as_array()?;
+    t.find(|x| at(*x, &["type"]).and_then(V::as_str).as_deref() == Some(ty))
         .and_then(|x| at(x, &[key]))
         .and_then(text)
         .map(|s| vec![s])
 }
 
 /// `okta.*` fields of an Okta System Log event.
-pub fn okta(v: &J, name: &str) -> Texts {
+pub fn okta(v: V<'_>, name: &str) -> Texts {
     let c = |p: &[&str]| {
         let mut path = vec!["client"];
         path.extend_from_slice(p);
@@ -79,7 +77,7 @@ pub fn okta(v: &J, name: &str) -> Texts {
 
 /// `github.*` fields of a GitHub webhook payload (the message type is read from a `type`
 /// or `webhook_type` member when the payload carries one).
-pub fn github(v: &J, name: &str) -> Texts {
+pub fn github(v: V<'_>, name: &str) -> Texts {
     match name {
         "github.type" => one(v, &["type"]).or_else(|| one(v, &["webhook_type"])),
         "github.action" => one(v, &["action"]),
@@ -102,7 +100,6 @@ pub fn github(v: &J, name: &str) -> Texts {
             let key = name.rsplit('.').next()?;
             let commits = at(v, &["commits"])?.as_array()?;
             let files: Vec<String> = commits
-                .iter()
                 .filter_map(|c| at(c, &[key])?.as_array())
                 .flatten()
                 .filter_map(text)

@@ -243,7 +243,7 @@ impl Expected {
         self.events
             .iter()
             .filter_map(|(_, e)| match e {
-                EventSpec::Json(j) => Some(j.json.clone()),
+                EventSpec::Json(j) => Some(j.to_value()),
                 EventSpec::Fields(_) => None,
             })
             .collect()

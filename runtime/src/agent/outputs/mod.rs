@@ -82,6 +82,9 @@ impl OutputCounters {
     }
 }
 
+/// How long an output thread waits after an alert when its queue is empty (wake-up batching).
+const BATCH_WAIT: Duration = Duration::from_millis(1);
+
 /// The output thread waits for an alert.
 const IDLE: u8 = 0;
 /// The output thread is writing an alert.
@@ -330,6 +333,13 @@ fn output_loop(
                     }
                 };
                 dirty = true;
+                // Batch wake-ups: a receiver parked on an empty queue makes every send a
+                // futex wake and a context switch (about a third of the agent's CPU at 8,750
+                // alerts in 200,000 events). Waiting a moment lets alerts of a burst queue
+                // up, at the cost of at most BATCH_WAIT of latency.
+                if rx.is_empty() {
+                    std::thread::sleep(BATCH_WAIT);
+                }
             }
             Ok(Msg::Reopen) => {
                 if let Err(e) = sink.reopen() {

@@ -17,12 +17,13 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError};
-use serde_json::Value as J;
 
 use super::{EventSource, Malformed, Pull};
+use crate::extract::json::{Doc, Elements, V};
 use crate::extract::JsonEvent;
 
 /// Where events come from.
@@ -73,7 +74,7 @@ pub struct JsonSource {
     inputs: VecDeque<Input>,
     files: VecDeque<PathBuf>,
     current: Option<Reader>,
-    stdin: Option<Receiver<Pull<J>>>,
+    stdin: Option<Receiver<Pull<Doc>>>,
     ready: VecDeque<Pull<JsonEvent>>,
     num: u64,
     description: String,
@@ -117,46 +118,37 @@ impl JsonSource {
         })
     }
 
-    /// Turns one parsed value into events (or a malformed report) on the ready queue.
-    /// `raw`: the value's text when it came from one line (used as the event's raw text
-    /// when the value is one event, instead of serializing it again).
-    fn expand(&mut self, value: J, raw: Option<String>, origin: &dyn Fn(usize) -> String) {
-        let items = match value {
-            J::Array(a) => a,
-            J::Object(mut o) => {
-                let key = ["items", "Records"]
-                    .into_iter()
-                    .find(|k| o.get(*k).is_some_and(J::is_array));
-                match key.and_then(|k| o.remove(k)) {
-                    Some(J::Array(a)) => a,
-                    _ => {
-                        let item = J::Object(o);
-                        let raw = raw.unwrap_or_else(|| item.to_string());
-                        let e = self.event(item, raw);
-                        self.ready.push_back(Pull::Event(e));
-                        return;
-                    }
+    /// Turns one parsed value into events (or a malformed report) on the ready queue. A
+    /// value that is one event becomes the event with the value's text as its raw text;
+    /// the elements of a list become events with a compact copy of their text each.
+    fn expand(&mut self, doc: Doc, origin: &dyn Fn(usize) -> String) {
+        let root = doc.root();
+        if let Some(items) = event_list(root) {
+            for (i, item) in items.enumerate() {
+                if item.is_object() {
+                    let e = self.event(item.to_doc());
+                    self.ready.push_back(Pull::Event(e));
+                } else {
+                    self.ready.push_back(Pull::Malformed(Malformed {
+                        origin: origin(i),
+                        error: "event is not a JSON object".to_owned(),
+                    }));
                 }
             }
-            other => vec![other],
-        };
-        for (i, item) in items.into_iter().enumerate() {
-            if !item.is_object() {
-                self.ready.push_back(Pull::Malformed(Malformed {
-                    origin: origin(i),
-                    error: "event is not a JSON object".to_owned(),
-                }));
-                continue;
-            }
-            let raw = item.to_string();
-            let e = self.event(item, raw);
+        } else if root.is_object() {
+            let e = self.event(doc);
             self.ready.push_back(Pull::Event(e));
+        } else {
+            self.ready.push_back(Pull::Malformed(Malformed {
+                origin: origin(0),
+                error: "event is not a JSON object".to_owned(),
+            }));
         }
     }
 
-    fn event(&mut self, json: J, raw: String) -> JsonEvent {
+    fn event(&mut self, doc: Doc) -> JsonEvent {
         self.num += 1;
-        let mut e = JsonEvent::from_value(&self.source, json, raw);
+        let mut e = JsonEvent::from_doc(&self.source, doc);
         e.num = self.num;
         e.hostname.clone_from(&self.hostname);
         if e.time_ns == 0 {
@@ -225,7 +217,7 @@ impl EventSource for JsonSource {
                 match rx.recv_timeout(Duration::from_millis(100)) {
                     Ok(Pull::Event(v)) => {
                         let n = self.num + 1;
-                        self.expand(v, None, &|i| format!("stdin: value {n} item {}", i + 1));
+                        self.expand(v, &|i| format!("stdin: value {n} item {}", i + 1));
                         continue;
                     }
                     Ok(Pull::Malformed(m)) => return Pull::Malformed(m),
@@ -238,9 +230,12 @@ impl EventSource for JsonSource {
             }
             if let Some(r) = &mut self.current {
                 match r.next_value() {
-                    Some(Ok((v, origin))) => {
-                        let raw = r.take_line();
-                        self.expand(v, raw, &|i| format!("{origin} item {}", i + 1));
+                    Some(Ok((v, line))) => {
+                        let name = Arc::clone(&r.name);
+                        self.expand(v, &|i| match line {
+                            Some(l) => format!("{name}:{l} item {}", i + 1),
+                            None => format!("{name} item {}", i + 1),
+                        });
                         continue;
                     }
                     Some(Err(m)) => return Pull::Malformed(m),
@@ -252,6 +247,16 @@ impl EventSource for JsonSource {
             }
         }
     }
+}
+
+/// The events of a value that lists them: an array, a k8s `EventList` (`items`) or a
+/// CloudTrail file (`Records`).
+fn event_list(v: V<'_>) -> Option<Elements<'_>> {
+    v.as_array().or_else(|| {
+        ["items", "Records"]
+            .iter()
+            .find_map(|k| v.get(k)?.as_array())
+    })
 }
 
 fn now_ns() -> u64 {
@@ -279,8 +284,40 @@ fn walk(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// `input.take(limit).read_until(b'\n', buf)`, with the `memchr` crate's vectorized search
+/// (the standard library's is a plain word-at-a-time loop).
+fn read_until_newline(
+    input: &mut dyn BufRead,
+    limit: u64,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<usize> {
+    let mut read = 0;
+    loop {
+        let left = usize::try_from(limit.saturating_sub(read as u64)).unwrap_or(usize::MAX);
+        if left == 0 {
+            return Ok(read);
+        }
+        let available = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let available = &available[..available.len().min(left)];
+        let (done, used) = match memchr::memchr(b'\n', available) {
+            Some(i) => (true, i + 1),
+            None => (false, available.len()),
+        };
+        buf.extend_from_slice(&available[..used]);
+        input.consume(used);
+        read += used;
+        if done || used == 0 {
+            return Ok(read);
+        }
+    }
+}
+
 /// Reads stdin on its own thread; values (or malformed reports) arrive on the channel.
-fn spawn_stdin(opts: JsonOptions) -> Receiver<Pull<J>> {
+fn spawn_stdin(opts: JsonOptions) -> Receiver<Pull<Doc>> {
     let (tx, rx) = bounded(1024);
     let spawned = std::thread::Builder::new()
         .name("stdin-reader".into())
@@ -333,13 +370,12 @@ fn stdin_input() -> Box<dyn BufRead + Send> {
 /// A JSON reader over one input.
 struct Reader {
     input: Box<dyn BufRead + Send>,
-    name: String,
+    name: Arc<str>,
     opts: JsonOptions,
     mode: Mode,
     line: u64,
     offset: u64,
     buf: Vec<u8>,
-    last_line: Option<String>,
 }
 
 enum Mode {
@@ -370,19 +406,13 @@ impl Reader {
     fn new(input: Box<dyn BufRead + Send>, name: String, opts: JsonOptions) -> Reader {
         Reader {
             input,
-            name,
+            name: name.into(),
             opts,
             mode: Mode::Start,
             line: 0,
             offset: 0,
             buf: Vec::new(),
-            last_line: None,
         }
-    }
-
-    /// The text of the last value read in JSON-lines mode (taken: asked once per value).
-    fn take_line(&mut self) -> Option<String> {
-        self.last_line.take()
     }
 
     fn malformed(&self, error: impl std::fmt::Display) -> Malformed {
@@ -400,10 +430,7 @@ impl Reader {
         let limit = self.opts.max_line_bytes as u64 + 1;
         // A read error (a truncated gzip stream, an I/O error) ends the input: readers such
         // as the gzip decoder return the same error again on every later read.
-        let n = match (&mut self.input)
-            .take(limit)
-            .read_until(b'\n', &mut self.buf)
-        {
+        let n = match read_until_newline(&mut *self.input, limit, &mut self.buf) {
             Ok(n) => n,
             Err(e) => {
                 self.mode = Mode::Done;
@@ -452,8 +479,9 @@ impl Reader {
         Ok(true)
     }
 
-    /// The next value and where it was, a malformed report, or `None` at the end.
-    fn next_value(&mut self) -> Option<Result<(J, String), Malformed>> {
+    /// The next value and its line (`None` for a document), a malformed report, or `None`
+    /// at the end.
+    fn next_value(&mut self) -> Option<Result<(Doc, Option<u64>), Malformed>> {
         loop {
             match self.mode {
                 Mode::Done => return None,
@@ -473,9 +501,10 @@ impl Reader {
                     return Some(Err(m));
                 }
             }
-            // Validate UTF-8 once for the whole line and keep it as the event's raw text;
-            // `from_str` then skips the per-string checks `from_slice` makes.
-            let mut line = match String::from_utf8(std::mem::take(&mut self.buf)) {
+            // Validate UTF-8 once for the whole line and keep it as the event's raw text.
+            // The next line gets a buffer of about this one's size (no growing).
+            let next = Vec::with_capacity(self.buf.len() + 64);
+            let mut line = match String::from_utf8(std::mem::replace(&mut self.buf, next)) {
                 Ok(l) => l,
                 Err(e) => {
                     self.mode = Mode::Lines;
@@ -495,24 +524,25 @@ impl Reader {
                 self.buf = line.into_bytes();
                 continue;
             }
-            let origin = format!("{}:{}", self.name, self.line);
-            let parsed = serde_json::from_str::<J>(&line);
-            match parsed {
-                Ok(v) => {
+            // The first line may begin a document over several lines: keep it.
+            let first = matches!(self.mode, Mode::Start).then(|| line.clone());
+            match Doc::parse(line) {
+                Ok(doc) => {
                     self.mode = Mode::Lines;
-                    self.last_line = Some(line);
-                    return Some(Ok((v, origin)));
+                    return Some(Ok((doc, Some(self.line))));
                 }
-                Err(e) if matches!(self.mode, Mode::Start) && e.is_eof() => {
-                    // A document over several lines: read the rest.
+                Err(e) if first.is_some() && e.is_eof() => {
+                    // A document over several lines: read the rest (after the first line's
+                    // newline, so that error lines count from it).
                     self.mode = Mode::Done;
-                    self.buf = line.into_bytes();
+                    self.buf = first.unwrap_or_default().into_bytes();
+                    self.buf.push(b'\n');
                     return Some(self.document(line_start));
                 }
                 Err(e) => {
                     self.mode = Mode::Lines;
                     return Some(Err(Malformed {
-                        origin: format!("{origin} (byte {line_start})"),
+                        origin: format!("{}:{} (byte {line_start})", self.name, self.line),
                         error: format!("invalid JSON: {e}"),
                     }));
                 }
@@ -521,7 +551,7 @@ impl Reader {
     }
 
     /// Reads the rest of the input as one document whose first line is in `buf`.
-    fn document(&mut self, start: u64) -> Result<(J, String), Malformed> {
+    fn document(&mut self, start: u64) -> Result<(Doc, Option<u64>), Malformed> {
         let mut doc = std::mem::take(&mut self.buf);
         let limit = self.opts.max_document_bytes as u64 + 1;
         let read = (&mut self.input).take(limit).read_to_end(&mut doc);
@@ -537,8 +567,13 @@ impl Reader {
                 ),
             });
         }
-        serde_json::from_slice::<J>(&doc)
-            .map(|v| (v, self.name.clone()))
+        Doc::from_bytes(doc)
+            // One event keeps no layout whitespace (listed events are copied compact).
+            .map(|d| match event_list(d.root()) {
+                Some(_) => d,
+                None => d.root().to_doc(),
+            })
+            .map(|d| (d, None))
             .map_err(|e| Malformed {
                 origin: format!(
                     "{}:{}:{}",

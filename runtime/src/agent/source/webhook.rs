@@ -24,10 +24,10 @@ use axum::routing::post;
 use axum::Router;
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use prometheus_client::metrics::counter::Counter;
-use serde_json::Value as J;
 
 use super::{EventSource, Malformed, Pull};
 use crate::agent::web::{serve, ServeError, Server, Tls};
+use crate::extract::json::{Doc, V};
 use crate::extract::JsonEvent;
 
 /// Webhook settings.
@@ -132,16 +132,8 @@ async fn receive(
     if !json {
         return (StatusCode::BAD_REQUEST, "wrong Content Type\n");
     }
-    let items = match serde_json::from_slice::<J>(&body) {
-        Ok(J::Object(mut o)) => match o.remove("items") {
-            Some(J::Array(a)) => a,
-            Some(other) => {
-                o.insert("items".into(), other);
-                vec![J::Object(o)]
-            }
-            None => vec![J::Object(o)],
-        },
-        Ok(J::Array(a)) => a,
+    let doc = match Doc::from_bytes(body.to_vec()) {
+        Ok(d) if d.root().is_object() || d.root().is_array() => d,
         Ok(_) => {
             let m = Malformed {
                 origin: origin(),
@@ -162,18 +154,29 @@ async fn receive(
             return (StatusCode::BAD_REQUEST, "invalid JSON\n");
         }
     };
+    // An `EventList`'s items, an array's elements, or the one event.
+    let root = doc.root();
+    let items: Vec<V<'_>> = match root.get("items").and_then(V::as_array) {
+        Some(a) => a.collect(),
+        None => match root.as_array() {
+            Some(a) => a.collect(),
+            None => vec![root],
+        },
+    };
     let mut batch = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         if item.is_object() {
-            let raw = item.to_string();
-            if raw.len() > s.max_event_bytes {
+            // Each event gets a compact copy of its text (its size as the plugin measures).
+            let item = item.to_doc();
+            let size = item.text().len();
+            if size > s.max_event_bytes {
                 batch.push(Pull::Malformed(Malformed {
                     origin: format!("{} item {}", origin(), i + 1),
-                    error: format!("event larger than maxEventSize: size={}", raw.len()),
+                    error: format!("event larger than maxEventSize: size={size}"),
                 }));
                 continue;
             }
-            let mut e = JsonEvent::from_value(&s.source, item, raw);
+            let mut e = JsonEvent::from_doc(&s.source, item);
             e.hostname.clone_from(&s.hostname);
             if e.time_ns == 0 {
                 e.time_ns = now_ns();
