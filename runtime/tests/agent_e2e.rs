@@ -10,6 +10,7 @@
 //! (`RULEC_CORPUS_DIR`, or `../shared/corpus/rules` next to the repository).
 
 mod agent_common;
+mod http_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
@@ -460,38 +461,37 @@ fn own_ruleset_checks(rules: &str, tests: &str) -> Expected {
     exp
 }
 
-#[test]
-fn github_webhook_payloads_alert_as_the_test_runner() {
-    let mut exp = own_ruleset_checks(
-        "testdata/agent/github_rules.yaml",
-        "testdata/agent/github_rules.test.yaml",
-    );
+/// Our own ruleset for `source`: each of its 5 rules fires on exactly one event of its test
+/// file, and the agent alerts on those events as the test runner says, from files and stdin.
+fn own_ruleset_alerts_as_the_test_runner(source: &str, rules: &str, tests: &str) {
+    let mut exp = own_ruleset_checks(rules, tests);
     let fired: Vec<String> = exp.keys(1).into_iter().map(|k| k.rule).collect();
     assert_eq!(
         fired.len(),
         5,
-        "each GitHub rule fires on one event: {fired:?}"
+        "each {source} rule fires on one event: {fired:?}"
     );
     assert_eq!(fired.iter().collect::<BTreeSet<_>>().len(), 5, "{fired:?}");
     let doc = J::Array(exp.jsons());
-    files_and_stdin_alert_as_the_test_runner("github", &mut exp, &doc);
+    files_and_stdin_alert_as_the_test_runner(source, &mut exp, &doc);
+}
+
+#[test]
+fn github_webhook_payloads_alert_as_the_test_runner() {
+    own_ruleset_alerts_as_the_test_runner(
+        "github",
+        "testdata/agent/github_rules.yaml",
+        "testdata/agent/github_rules.test.yaml",
+    );
 }
 
 #[test]
 fn okta_system_log_events_alert_as_the_test_runner() {
-    let mut exp = own_ruleset_checks(
+    own_ruleset_alerts_as_the_test_runner(
+        "okta",
         "testdata/agent/okta_rules.yaml",
         "testdata/agent/okta_rules.test.yaml",
     );
-    let fired: Vec<String> = exp.keys(1).into_iter().map(|k| k.rule).collect();
-    assert_eq!(
-        fired.len(),
-        5,
-        "each Okta rule fires on one event: {fired:?}"
-    );
-    assert_eq!(fired.iter().collect::<BTreeSet<_>>().len(), 5, "{fired:?}");
-    let doc = J::Array(exp.jsons());
-    files_and_stdin_alert_as_the_test_runner("okta", &mut exp, &doc);
 }
 
 // ---------------------------------------------------------------------------------------

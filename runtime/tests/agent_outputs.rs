@@ -4,6 +4,7 @@
 //! Every test checks the accounting the dispatcher promises: each alert sent is delivered,
 //! failed or dropped, per output.
 
+mod http_support;
 #[path = "agent_outputs/support.rs"]
 mod support;
 

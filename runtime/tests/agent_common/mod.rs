@@ -692,38 +692,13 @@ fn serve_conn(conn: TcpStream, reqs: &Mutex<Vec<Request>>, answer: Answer) {
     };
     let mut r = BufReader::new(conn);
     loop {
-        let mut line = String::new();
-        match r.read_line(&mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        let mut parts = line.split_whitespace();
+        let Some(req) = crate::http_support::read_request(&mut r) else {
+            return;
+        };
+        let mut parts = req.line.split_whitespace();
         let method = parts.next().unwrap_or_default().to_owned();
         let path = parts.next().unwrap_or_default().to_owned();
-        let mut headers = Vec::new();
-        loop {
-            let mut h = String::new();
-            match r.read_line(&mut h) {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
-            }
-        }
-        let len = headers
-            .iter()
-            .find(|(k, _)| k == "content-length")
-            .and_then(|(_, v)| v.parse::<usize>().ok())
-            .unwrap_or(0);
-        let mut body = vec![0; len];
-        if r.read_exact(&mut body).is_err() {
-            return;
-        }
+        let (headers, body) = (req.headers, req.body);
         let close = headers
             .iter()
             .any(|(k, v)| k == "connection" && v.eq_ignore_ascii_case("close"));

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -291,41 +291,16 @@ fn reason(code: u16) -> &'static str {
 fn serve<S: Read + Write>(stream: S, conn: usize, seen: &Seen, respond: &Responder) {
     let mut r = BufReader::new(stream);
     loop {
-        let mut line = String::new();
-        match r.read_line(&mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        let mut headers = Vec::new();
-        loop {
-            let mut h = String::new();
-            match r.read_line(&mut h) {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
-            }
-        }
-        let len = headers
-            .iter()
-            .find(|(k, _)| k == "content-length")
-            .and_then(|(_, v)| v.parse::<usize>().ok())
-            .unwrap_or(0);
-        let mut body = vec![0; len];
-        if r.read_exact(&mut body).is_err() {
+        let Some(req) = crate::http_support::read_request(&mut r) else {
             return;
-        }
+        };
+        let (line, headers, body) = (req.line, req.headers, req.body);
         let n = seen.started.fetch_add(1, Ordering::SeqCst);
         seen.requests
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(Request {
-                line: line.trim_end().to_owned(),
+                line,
                 headers,
                 body,
                 conn,

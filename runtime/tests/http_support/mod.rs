@@ -1,0 +1,60 @@
+//! Reading HTTP/1.1 requests in the tests' own receivers (the agent's outputs and webhook
+//! tests): request line, lower-cased headers, a `Content-Length` body.
+
+#![allow(dead_code)]
+
+use std::io::BufRead;
+
+/// One request as read from the wire.
+pub struct RawRequest {
+    /// The request line without its line end (`POST / HTTP/1.1`).
+    pub line: String,
+    /// Headers, names lower-cased, values trimmed.
+    pub headers: Vec<(String, String)>,
+    /// The body (`Content-Length` bytes).
+    pub body: Vec<u8>,
+}
+
+impl RawRequest {
+    /// The first value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads the next request; `None` when the peer closed the connection or sent garbage.
+pub fn read_request<R: BufRead>(r: &mut R) -> Option<RawRequest> {
+    let mut line = String::new();
+    if r.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).ok()? == 0 {
+            return None;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+        }
+    }
+    let len = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).ok()?;
+    Some(RawRequest {
+        line: line.trim_end().to_owned(),
+        headers,
+        body,
+    })
+}
