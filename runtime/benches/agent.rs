@@ -142,7 +142,8 @@ fn bench(c: &mut Criterion) {
                     continue;
                 }
                 render.begin_event();
-                for &r in &matched {
+                // The agent alerts once per event by default (rule_matching: first).
+                if let Some(&r) = matched.first() {
                     let rule = &prog.rules[r as usize];
                     let (message, fields) =
                         rulec_runtime::output::render(&rule.output, &mut render, &e);
@@ -156,8 +157,6 @@ fn bench(c: &mut Criterion) {
                         fields,
                     });
                     bytes += rec.line.len();
-                    // The agent alerts once per event by default (rule_matching: first).
-                    break;
                 }
             }
             black_box(bytes)

@@ -30,26 +30,32 @@ pub fn render(
                 operand,
             } => {
                 let is_list = interp.program().operand_types[operand.0 as usize].is_list;
-                let (text, json) = match interp.operand(ev, *operand) {
-                    None => ("<NA>".to_owned(), serde_json::Value::Null),
-                    Some(v) if is_list => (
-                        format!(
-                            "({})",
-                            v.iter().map(Val::to_text).collect::<Vec<_>>().join(",")
-                        ),
-                        serde_json::Value::Array(v.iter().map(Val::to_json).collect()),
-                    ),
-                    Some(v) => match v.first() {
-                        Some(x) => (x.to_text(), x.to_json()),
-                        None => ("<NA>".to_owned(), serde_json::Value::Null),
-                    },
-                };
+                let (text, json) = render_values(interp.operand(ev, *operand), is_list);
                 out.push_str(&apply_width(&text, *width));
                 fields.insert(key.clone(), json);
             }
         }
     }
     (out, fields)
+}
+
+/// The text and the JSON value of a token's values: `<NA>` / `null` when missing, lists as
+/// `(a,b)` / an array, scalars as themselves.
+pub fn render_values(values: Option<&[Val]>, is_list: bool) -> (String, serde_json::Value) {
+    match values {
+        None => ("<NA>".to_owned(), serde_json::Value::Null),
+        Some(v) if is_list => (
+            format!(
+                "({})",
+                v.iter().map(Val::to_text).collect::<Vec<_>>().join(",")
+            ),
+            serde_json::Value::Array(v.iter().map(Val::to_json).collect()),
+        ),
+        Some(v) => match v.first() {
+            Some(x) => (x.to_text(), x.to_json()),
+            None => ("<NA>".to_owned(), serde_json::Value::Null),
+        },
+    }
 }
 
 /// Pads with spaces or truncates to exactly `width` bytes.

@@ -150,3 +150,33 @@ fn every_sampled_event_adds_to_the_per_rule_cost() {
         .metrics
         .contains(r#"falcosecurity_falco_n_evts_total{source="k8s_audit"} 8"#));
 }
+
+#[test]
+fn append_output_fields_render_and_go_to_output_fields() {
+    let r = run(&[
+        "json_output=true",
+        "rule_matching=all",
+        "append_output[0]={match: {source: k8s_audit, tags: [create]}, extra_output: 'verb=%ka.verb', extra_fields: [ka.target.resource, {who: '%ka.user.name!'}]}",
+    ]);
+    let alerts: Vec<serde_json::Value> = r
+        .lines
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("JSON alert"))
+        .filter(|a: &serde_json::Value| a["rule"] == "Creates")
+        .collect();
+    assert_eq!(alerts.len(), 6);
+    for a in &alerts {
+        let out = a["output"].as_str().expect("output");
+        assert!(out.ends_with(" verb=create"), "{out}");
+        let f = &a["output_fields"];
+        assert_eq!(f["ka.verb"], "create", "{a}");
+        assert!(f["ka.target.resource"].is_string(), "{a}");
+        assert!(f["who"].as_str().is_some_and(|w| w.ends_with('!')), "{a}");
+    }
+    // Rules the entry does not match are unchanged.
+    assert!(r
+        .lines
+        .iter()
+        .filter(|l| l.contains("\"rule\":\"Every Event\""))
+        .all(|l| !l.contains("verb=create\"")));
+}

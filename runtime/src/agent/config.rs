@@ -88,7 +88,8 @@ pub enum RuleMatching {
     All,
 }
 
-/// `append_output` entries (supported part: `match` and `extra_output` of literal text).
+/// `append_output` entries: `match`, `extra_output` (text and `%field` tokens) and
+/// `extra_fields`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AppendOutput {
     /// `match.source`.
@@ -99,6 +100,8 @@ pub struct AppendOutput {
     pub rule: Option<String>,
     /// `extra_output`: appended to the output with one space.
     pub extra_output: Option<String>,
+    /// `extra_fields`: `(name, format)`; a bare field name `f` is `(f, "%f")`.
+    pub extra_fields: Vec<(String, String)>,
 }
 
 /// The per-rule alert rate limit (ours): a token bucket per rule.
@@ -868,24 +871,53 @@ fn read_append_output(
             ));
         }
         let m = s.section("match")?;
+        let mut extra_fields = Vec::new();
+        match s.get("extra_fields") {
+            None => {}
+            Some(Value::Array(list)) => {
+                for (j, f) in list.iter().enumerate() {
+                    match f {
+                        Value::String(name) => {
+                            extra_fields.push((name.clone(), format!("%{name}")))
+                        }
+                        Value::Object(m) => {
+                            for (name, fmt) in m {
+                                let Some(fmt) = fmt.as_str() else {
+                                    return Err(key_err(
+                                        &format!("{}.extra_fields[{j}].{name}", s.prefix),
+                                        "expected a format string",
+                                    ));
+                                };
+                                extra_fields.push((name.clone(), fmt.to_owned()));
+                            }
+                        }
+                        other => {
+                            return Err(key_err(
+                                &format!("{}.extra_fields[{j}]", s.prefix),
+                                format!(
+                                    "expected a field name or a `name: format` mapping, found {}",
+                                    show(other)
+                                ),
+                            ))
+                        }
+                    }
+                }
+            }
+            Some(v) => {
+                return Err(key_err(
+                    &s.key("extra_fields"),
+                    format!("expected a list, found {}", show(v)),
+                ))
+            }
+        }
         let entry = AppendOutput {
             source: m.string("source")?,
             tags: m.strings("tags")?,
             rule: m.string("rule")?,
             extra_output: s.string("extra_output")?,
+            extra_fields,
         };
-        if entry
-            .extra_output
-            .as_deref()
-            .is_some_and(|e| e.contains('%'))
-        {
-            warnings.push(format!("`append_output[{i}].extra_output` has %field tokens: only literal text is appended by this agent (compile field outputs into the rules)"));
-        }
-        if s.get("extra_fields").is_some() {
-            warnings.push(format!(
-                "`append_output[{i}].extra_fields` is not supported and is ignored"
-            ));
-        }
+        let _ = &warnings;
         // suggested_output: the plugin sources' fields are not format-suggested, so there is
         // nothing to append for them; no warning.
         out.push(entry);

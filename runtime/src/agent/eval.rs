@@ -17,9 +17,11 @@ use std::time::Instant;
 
 use prometheus_client::metrics::counter::Counter;
 use rulec_ir::program::Program;
+use rulec_ir::schema::Registry;
 use rulec_ir::vocab::Priority;
 
 use super::alert::{AlertFormat, AlertParts};
+use super::append::Piece;
 use super::config::{AppendOutput, RateLimit, RuleMatching};
 use super::metrics::Metrics;
 use super::outputs::Dispatcher;
@@ -73,7 +75,10 @@ struct RuleState {
     matches: Counter,
     below: Counter,
     limited: Counter,
-    extra: String,
+    /// `append_output`: pieces appended to the output (each entry after one space).
+    extra: Vec<Piece>,
+    /// `append_output` `extra_fields`: name and format, into `output_fields` only.
+    extra_fields: Vec<(String, Vec<Piece>)>,
     bucket: Option<Bucket>,
     cost_ns: prometheus_client::metrics::counter::Counter<f64, std::sync::atomic::AtomicU64>,
     cost_n: Counter,
@@ -91,20 +96,41 @@ fn rule_states(prog: &Program, cfg: &EvalConfig, metrics: &Metrics) -> Vec<RuleS
                 ("tags", tags),
             ];
             let by_rule = vec![("rule_name", r.name.clone())];
-            let extra: Vec<&str> = cfg
+            let entries: Vec<&AppendOutput> = cfg
                 .append_output
                 .iter()
                 .filter(|a| a.source.as_ref().is_none_or(|s| *s == r.source))
                 .filter(|a| a.rule.as_ref().is_none_or(|n| *n == r.name))
                 .filter(|a| a.tags.iter().all(|t| r.tags.contains(t)))
-                .filter_map(|a| a.extra_output.as_deref())
+                .collect();
+            let schema = Registry::get().source(&r.source);
+            let compile = |text: &str| -> Vec<Piece> {
+                let Some(schema) = schema else {
+                    return vec![Piece::Text(text.to_owned())];
+                };
+                let (pieces, errors) = super::append::compile(schema, text);
+                for e in errors {
+                    tracing::warn!(rule = %r.name, format = text, "append_output: {e} (kept as text)");
+                }
+                pieces
+            };
+            let mut extra = Vec::new();
+            for e in entries.iter().filter_map(|a| a.extra_output.as_deref()) {
+                extra.push(Piece::Text(" ".to_owned()));
+                extra.extend(compile(e));
+            }
+            let extra_fields = entries
+                .iter()
+                .flat_map(|a| a.extra_fields.iter())
+                .map(|(name, fmt)| (name.clone(), compile(fmt)))
                 .collect();
             RuleState {
                 alerts: r.priority <= cfg.priority,
                 matches: metrics.matches.get_or_create(&labels).clone(),
                 below: metrics.below_priority.get_or_create(&by_rule).clone(),
                 limited: metrics.rate_limited.get_or_create(&by_rule).clone(),
-                extra: extra.iter().map(|e| format!(" {e}")).collect(),
+                extra,
+                extra_fields,
                 bucket: cfg.rate_limit.map(|l| Bucket {
                     tokens: l.max_burst,
                     last: Instant::now(),
@@ -242,9 +268,12 @@ pub fn run_source<S: EventSource>(
                     }
                     state.matches.inc();
                     if state.admit(cfg.rate_limit) {
-                        let (mut message, fields) =
+                        let (mut message, mut fields) =
                             crate::output::render(&rule.output, interp, &ev);
-                        message.push_str(&state.extra);
+                        super::append::render(&state.extra, &ev, &mut message, Some(&mut fields));
+                        for (name, pieces) in &state.extra_fields {
+                            fields.insert(name.clone(), super::append::value(pieces, &ev));
+                        }
                         let rec = cfg.format.format(AlertParts {
                             rule: &rule.name,
                             priority: rule.priority,

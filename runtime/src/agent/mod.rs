@@ -9,6 +9,7 @@
 //! * [`metrics`] and [`web`]: Prometheus `/metrics`, `/healthz`, `/versions`.
 
 pub mod alert;
+pub mod append;
 pub mod config;
 pub mod eval;
 pub mod launch;
