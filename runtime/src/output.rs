@@ -201,14 +201,28 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
     let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset;
+    // Times before 1970 or after 2554 (u64 nanoseconds) are not representable: no time.
     u64::try_from(secs)
-        .ok()
-        .map(|s| s * 1_000_000_000 + frac as u64)
+        .ok()?
+        .checked_mul(1_000_000_000)?
+        .checked_add(u64::try_from(frac).ok()?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_outside_the_u64_nanosecond_range_are_no_time() {
+        // Found by the agent_json_source fuzz target (a stageTimestamp in year 9999).
+        assert_eq!(parse_rfc3339("9999-12-31T23:59:59.999999999Z"), None);
+        assert_eq!(parse_rfc3339("1969-12-31T23:59:59Z"), None);
+        assert_eq!(
+            parse_rfc3339("2554-07-21T23:34:33.709551615Z"),
+            Some(u64::MAX)
+        );
+        assert_eq!(parse_rfc3339("2554-07-21T23:34:33.709551616Z"), None);
+    }
 
     #[test]
     fn time_round_trip() {

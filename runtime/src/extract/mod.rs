@@ -250,6 +250,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn timestamps_past_2554_give_no_time_instead_of_overflowing() {
+        // Found by the agent_json_source fuzz target.
+        let e = JsonEvent::parse(
+            "k8s_audit",
+            r#"{"kind":"Event","stageTimestamp":"9999-12-31T23:59:59.999999Z"}"#,
+        )
+        .expect("json");
+        assert_eq!(e.time_ns, 0);
+    }
+
+    #[test]
     fn pointer_resolves_like_serde_json() {
         let text = r#"{"a": {"b/c": [1, {"d~e": "x"}], "": 2}, "l": [0, 1, 2], "0": "zero"}"#;
         let v: serde_json::Value = serde_json::from_str(text).expect("json");
