@@ -10,7 +10,7 @@
 //! (`RULEC_CORPUS_DIR`, or `../shared/corpus/rules` next to the repository).
 
 mod agent_common;
-mod http_support;
+mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};

@@ -4,7 +4,7 @@
 //! Every test checks the accounting the dispatcher promises: each alert sent is delivered,
 //! failed or dropped, per output.
 
-mod http_support;
+mod common;
 #[path = "agent_outputs/support.rs"]
 mod support;
 

@@ -3,7 +3,7 @@
 //! limit, `append_output`, and the sampled per-rule cost metric.
 
 mod agent_common;
-mod http_support;
+mod common;
 
 use std::path::PathBuf;
 

@@ -4,7 +4,7 @@
 //! `curl` (skips with a printed reason without them).
 
 mod agent_common;
-mod http_support;
+mod common;
 
 use std::process::Command;
 

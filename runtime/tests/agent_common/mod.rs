@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -64,37 +64,8 @@ pub fn wait_for(within: Duration, mut cond: impl FnMut() -> bool) -> bool {
 // ---------------------------------------------------------------------------------------
 // Temporary directories
 
-/// A fresh directory under the system temp dir, removed on drop.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    /// A new, empty directory.
-    pub fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p =
-            std::env::temp_dir().join(format!("rulec-agent-e2e-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("create temp dir");
-        TempDir(p)
-    }
-
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// A path inside it.
-    pub fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+#[allow(unused_imports)]
+pub use crate::common::TempDir;
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, renamed.
 pub fn replace_file(path: &Path, bytes: &[u8]) {
@@ -692,7 +663,7 @@ fn serve_conn(conn: TcpStream, reqs: &Mutex<Vec<Request>>, answer: Answer) {
     };
     let mut r = BufReader::new(conn);
     loop {
-        let Some(req) = crate::http_support::read_request(&mut r) else {
+        let Some(req) = crate::common::read_request(&mut r) else {
             return;
         };
         let mut parts = req.line.split_whitespace();

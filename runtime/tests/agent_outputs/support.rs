@@ -9,46 +9,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use rulec_ir::vocab::Priority;
 use rulec_runtime::agent::alert::AlertRecord;
 
-/// A directory under the system temp dir, removed on drop.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    /// A new, empty, uniquely named directory.
-    pub fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let p = std::env::temp_dir().join(format!(
-            "rulec-outputs-{tag}-{}-{}-{nanos}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&p).expect("create temp dir");
-        TempDir(p)
-    }
-
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// A path inside the directory.
-    pub fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+#[allow(unused_imports)]
+pub use crate::common::TempDir;
 
 /// A text alert.
 pub fn text_alert(i: usize, priority: Priority) -> Arc<AlertRecord> {
@@ -291,7 +258,7 @@ fn reason(code: u16) -> &'static str {
 fn serve<S: Read + Write>(stream: S, conn: usize, seen: &Seen, respond: &Responder) {
     let mut r = BufReader::new(stream);
     loop {
-        let Some(req) = crate::http_support::read_request(&mut r) else {
+        let Some(req) = crate::common::read_request(&mut r) else {
             return;
         };
         let (line, headers, body) = (req.line, req.headers, req.body);

@@ -1,9 +1,43 @@
-//! Reading HTTP/1.1 requests in the tests' own receivers (the agent's outputs and webhook
-//! tests): request line, lower-cased headers, a `Content-Length` body.
+//! Shared by the agent's test helpers (`agent_common`, `agent_outputs/support.rs`): temporary
+//! directories, and reading HTTP/1.1 requests in the tests' own receivers (request line,
+//! lower-cased headers, a `Content-Length` body).
 
 #![allow(dead_code)]
 
 use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A new, empty directory under the system temp dir, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A new, empty directory; `tag` names it.
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("rulec-agent-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// A path inside it.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
 
 /// One request as read from the wire.
 pub struct RawRequest {
