@@ -667,6 +667,22 @@ impl<'a> Section<'a> {
         }
     }
 
+    /// `listen_address` (default all interfaces) and `listen_port` (default `port`).
+    fn listen(&self, port: u16) -> Result<SocketAddr, ConfigError> {
+        let port = u16::try_from(self.uint("listen_port", u64::from(port))?)
+            .map_err(|_| key_err(&self.key("listen_port"), "expected a port number"))?;
+        let addr = self
+            .string("listen_address")?
+            .unwrap_or_else(|| "0.0.0.0".into());
+        let ip: IpAddr = addr.parse().map_err(|_| {
+            key_err(
+                &self.key("listen_address"),
+                format!("not an IP address: {addr:?}"),
+            )
+        })?;
+        Ok(SocketAddr::new(ip, port))
+    }
+
     fn keys(&self) -> Vec<&'a String> {
         self.map.map(|m| m.keys().collect()).unwrap_or_default()
     }
@@ -798,18 +814,7 @@ impl AgentConfig {
         }
         let ws = root.section("webserver")?;
         if ws.bool("enabled", false)? {
-            let port = ws.uint("listen_port", 8765)?;
-            let port = u16::try_from(port)
-                .map_err(|_| key_err("webserver.listen_port", "expected a port number"))?;
-            let addr = ws
-                .string("listen_address")?
-                .unwrap_or_else(|| "0.0.0.0".into());
-            let ip: IpAddr = addr.parse().map_err(|_| {
-                key_err(
-                    "webserver.listen_address",
-                    format!("not an IP address: {addr:?}"),
-                )
-            })?;
+            let listen = ws.listen(8765)?;
             let tls = if ws.bool("ssl_enabled", false)? {
                 let cert = ws
                     .path("ssl_certificate")?
@@ -822,7 +827,7 @@ impl AgentConfig {
                 None
             };
             c.webserver = Some(WebserverConfig {
-                listen: SocketAddr::new(ip, port),
+                listen,
                 healthz: ws
                     .string("k8s_healthz_endpoint")?
                     .unwrap_or_else(|| "/healthz".into()),
@@ -1093,20 +1098,10 @@ fn read_rulec(s: &Section<'_>, c: &mut AgentConfig) -> Result<(), ConfigError> {
                 }
                 let wh = src.section("webhook")?;
                 if wh.map.is_some() {
-                    let mut cfg = WebhookConfig::default();
-                    let port = wh.uint("listen_port", 9765)?;
-                    let port = u16::try_from(port)
-                        .map_err(|_| key_err(&wh.key("listen_port"), "expected a port number"))?;
-                    let addr = wh
-                        .string("listen_address")?
-                        .unwrap_or_else(|| "0.0.0.0".into());
-                    let ip: IpAddr = addr.parse().map_err(|_| {
-                        key_err(
-                            &wh.key("listen_address"),
-                            format!("not an IP address: {addr:?}"),
-                        )
-                    })?;
-                    cfg.listen = SocketAddr::new(ip, port);
+                    let mut cfg = WebhookConfig {
+                        listen: wh.listen(9765)?,
+                        ..WebhookConfig::default()
+                    };
                     if let Some(e) = wh.string("endpoint")? {
                         cfg.endpoint = e;
                     }

@@ -113,6 +113,19 @@ pub fn trusted_keys(paths: &[PathBuf]) -> Result<Vec<VerifyingKey>, AgentError> 
         .collect()
 }
 
+/// Reads the bundle at `path` with the configured trusted keys and engine.
+fn load_bundle(cfg: &AgentConfig, path: &Path) -> Result<RuleSet, AgentError> {
+    let keys = trusted_keys(&cfg.trusted_keys)?;
+    RuleSet::load(
+        path,
+        &keys,
+        EngineChoice {
+            backend: cfg.engine,
+        },
+    )
+    .map_err(|e| AgentError::Rules(e.to_string()))
+}
+
 /// Loads the first rule set.
 pub fn load_rules(
     cfg: &AgentConfig,
@@ -120,18 +133,7 @@ pub fn load_rules(
 ) -> Result<(RuleSet, Option<PathBuf>), AgentError> {
     match from {
         RulesFrom::Built(set) => Ok((*set, None)),
-        RulesFrom::Bundle(path) => {
-            let keys = trusted_keys(&cfg.trusted_keys)?;
-            let set = RuleSet::load(
-                &path,
-                &keys,
-                EngineChoice {
-                    backend: cfg.engine,
-                },
-            )
-            .map_err(|e| AgentError::Rules(e.to_string()))?;
-            Ok((set, Some(path)))
-        }
+        RulesFrom::Bundle(path) => Ok((load_bundle(cfg, &path)?, Some(path))),
     }
 }
 
@@ -574,22 +576,7 @@ fn reload_loop(
             }
         }
         let t = Instant::now();
-        let keys = match trusted_keys(&cfg.trusted_keys) {
-            Ok(k) => k,
-            Err(e) => {
-                failed += 1;
-                c_failed.inc();
-                tracing::error!(error = %e, "reload refused: the running rules stay");
-                continue;
-            }
-        };
-        match RuleSet::load(
-            path,
-            &keys,
-            EngineChoice {
-                backend: cfg.engine,
-            },
-        ) {
+        match load_bundle(cfg, path) {
             Ok(set) => {
                 if set.info.checksum == rules.current().0.info.checksum {
                     c_same.inc();

@@ -30,22 +30,11 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The upstream corpus (`RULEC_CORPUS_DIR`, or `../shared/corpus/rules` next to the
-/// repository), or `None` with a printed reason when it is absent.
-pub fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("RULEC_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/corpus/rules"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "skipped: corpus not found at {} (it lives in ../shared, outside the repo)",
-            dir.display()
-        );
-        None
-    }
-}
+/// The upstream corpus lookup the compiler's integration tests use.
+#[path = "../../../compiler/tests/common/mod.rs"]
+mod compiler_common;
+#[allow(unused_imports)]
+pub use compiler_common::corpus_dir;
 
 /// Polls `cond` every 20 ms until it holds or `within` passed.
 pub fn wait_for(within: Duration, mut cond: impl FnMut() -> bool) -> bool {

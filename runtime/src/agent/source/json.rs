@@ -18,11 +18,11 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError};
 
-use super::{EventSource, Malformed, Pull};
+use super::{read_event, EventSource, Malformed, Pull};
 use crate::extract::json::{Doc, Elements, V};
 use crate::extract::JsonEvent;
 
@@ -148,12 +148,8 @@ impl JsonSource {
 
     fn event(&mut self, doc: Doc) -> JsonEvent {
         self.num += 1;
-        let mut e = JsonEvent::from_doc(&self.source, doc);
+        let mut e = read_event(&self.source, doc, &self.hostname);
         e.num = self.num;
-        e.hostname.clone_from(&self.hostname);
-        if e.time_ns == 0 {
-            e.time_ns = now_ns();
-        }
         e
     }
 
@@ -257,12 +253,6 @@ fn event_list(v: V<'_>) -> Option<Elements<'_>> {
             .iter()
             .find_map(|k| v.get(k)?.as_array())
     })
-}
-
-fn now_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 fn walk(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

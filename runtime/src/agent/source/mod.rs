@@ -14,6 +14,21 @@ pub mod json;
 pub mod webhook;
 
 use crate::event::Event;
+use crate::extract::json::Doc;
+use crate::extract::JsonEvent;
+
+/// A plugin event as the agent reads it: `hostname` is its `evt.hostname`, and an event
+/// whose payload has no timestamp gets the time it was read, as a plugin stamps its events.
+pub fn read_event(source: &str, doc: Doc, hostname: &str) -> JsonEvent {
+    let mut e = JsonEvent::from_doc(source, doc);
+    e.hostname = hostname.to_owned();
+    if e.time_ns == 0 {
+        e.time_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    }
+    e
+}
 
 /// What a source produced.
 pub enum Pull<E> {

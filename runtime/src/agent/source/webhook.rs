@@ -25,7 +25,7 @@ use axum::Router;
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use prometheus_client::metrics::counter::Counter;
 
-use super::{EventSource, Malformed, Pull};
+use super::{read_event, EventSource, Malformed, Pull};
 use crate::agent::web::{serve, ServeError, Server, Tls};
 use crate::extract::json::{Doc, V};
 use crate::extract::JsonEvent;
@@ -176,12 +176,7 @@ async fn receive(
                 }));
                 continue;
             }
-            let mut e = JsonEvent::from_doc(&s.source, item);
-            e.hostname.clone_from(&s.hostname);
-            if e.time_ns == 0 {
-                e.time_ns = now_ns();
-            }
-            batch.push(Pull::Event(e));
+            batch.push(Pull::Event(read_event(&s.source, item, &s.hostname)));
         } else {
             batch.push(Pull::Malformed(Malformed {
                 origin: format!("{} item {}", origin(), i + 1),
@@ -205,12 +200,6 @@ async fn receive(
         }
     }
     (StatusCode::OK, "")
-}
-
-fn now_ns() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 impl WebhookSource {
